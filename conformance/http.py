@@ -1,0 +1,294 @@
+"""The HTTP layer: boto3 for the configuration API, raw (optionally SigV4-signed) requests for everything
+boto3 would refuse or alter, and a recorder that keeps every exchange of a case as redacted evidence."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote, urlsplit
+
+import boto3
+import botocore.exceptions
+import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials as BotoCredentials
+
+from .errors import InfraError, Unsupported
+from .polling import pause
+from .redact import Redactor
+from .targets import Credentials, Target
+
+BODY_EXCERPT = 2000
+RETRY_STATUSES = (500, 502, 503, 504)
+RAW_ATTEMPTS = 3
+API_ATTEMPTS = 3
+
+
+def _excerpt(body: bytes | str | None) -> str | None:
+    if body is None or body == b"" or body == "":
+        return None
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if len(text) > BODY_EXCERPT:
+        return f"{text[:BODY_EXCERPT]}... [{len(text)} characters in all]"
+    return text
+
+
+class Recorder:
+    """Keeps the exchanges of the case that is running, redacted, and counts every request made."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.current: list[dict] | None = None
+        self.total = 0
+        self._pending = threading.local()
+
+    def add(self, method: str, url: str, request_headers, request_body, *, status: int | None = None,
+            response_headers=None, response_body=None, error: str | None = None, note: str = "",
+            started: float | None = None) -> dict:
+        """Record one exchange (one HTTP attempt)."""
+        self.total += 1
+        r = self.redactor
+        exchange = {
+            "method": method,
+            "url": r.url(url),
+            "request_headers": r.headers(request_headers or []),
+            "request_body": r.text(_excerpt(request_body) or "") or None,
+            "status": status,
+            "response_headers": r.headers(response_headers or []),
+            "response_body": r.text(_excerpt(response_body) or "") or None,
+            "error": r.text(error) if error else None,
+            "note": note,
+            "ms": round((time.monotonic() - started) * 1000, 1) if started else None,
+        }
+        if self.current is not None:
+            exchange["seq"] = len(self.current) + 1
+            self.current.append(exchange)
+        return exchange
+
+    # botocore event handlers: one before-send and one response-received per attempt.
+    def _before_send(self, request, **_):
+        self._pending.request = (request, time.monotonic())
+
+    def _response_received(self, response_dict, exception, context, **_):
+        request, started = getattr(self._pending, "request", (None, None))
+        self._pending.request = None
+        if request is None:
+            return
+        op = context.get("operation_name") if context else None
+        body = request.body if isinstance(request.body, (bytes, str)) else None
+        if response_dict is None:
+            self.add(request.method, request.url, request.headers.items(), body,
+                     error=f"{type(exception).__name__}: {exception}", note=f"boto3 {op or ''}".strip(),
+                     started=started)
+            return
+        resp_body = response_dict.get("body")
+        self.add(request.method, request.url, request.headers.items(), body,
+                 status=response_dict.get("status_code"), response_headers=list(response_dict["headers"].items()),
+                 response_body=resp_body if isinstance(resp_body, (bytes, str)) else None,
+                 note=f"boto3 {op or ''}".strip(), started=started)
+
+
+@dataclass
+class Response:
+    """A raw HTTP answer, with every header line kept (duplicates included) and the S3 error parsed."""
+
+    status: int
+    header_lines: list[tuple[str, str]]
+    body: bytes
+    url: str = ""
+
+    def header(self, name: str) -> str | None:
+        """The value of a header, joined with ', ' if it appears more than once; None if absent."""
+        values = self.headers_named(name)
+        return ", ".join(values) if values else None
+
+    def headers_named(self, name: str) -> list[str]:
+        """Every line of this header, in order."""
+        low = name.lower()
+        return [v for k, v in self.header_lines if k.lower() == low]
+
+    def cors_headers(self) -> dict[str, str]:
+        """All Access-Control-* headers and Vary, by lower-case name."""
+        out: dict[str, str] = {}
+        for k, _ in self.header_lines:
+            low = k.lower()
+            if low.startswith("access-control-") or low == "vary":
+                out[low] = self.header(low)
+        return out
+
+    @property
+    def error(self) -> dict[str, str]:
+        """Child elements of an S3 <Error> body (Code, Message, Method, ResourceType...), {} if none."""
+        return parse_error(self.body)
+
+    @property
+    def code(self) -> str | None:
+        """The S3 error code, if the body is an S3 error."""
+        return self.error.get("Code")
+
+    @property
+    def message(self) -> str | None:
+        """The S3 error message, if the body is an S3 error."""
+        return self.error.get("Message")
+
+
+def parse_error(body: bytes | str | None) -> dict[str, str]:
+    """Parse an S3 <Error> document into {element: text}; {} if the body is not one."""
+    if not body:
+        return {}
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return {}
+    if root.tag.rsplit("}", 1)[-1] != "Error":
+        return {}
+    return {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in root}
+
+
+@dataclass
+class ApiResult:
+    """The outcome of one boto3 call: status and data on success, status/code/message on an S3 error."""
+
+    operation: str
+    status: int
+    data: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    message: str | None = None
+    error: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx answer."""
+        return 200 <= self.status < 300
+
+
+class S3:
+    """One endpoint, with a boto3 client and a raw request path, both recorded by the same Recorder."""
+
+    def __init__(self, target: Target, credentials: Credentials, recorder: Recorder, *,
+                 request_timeout: float = 30.0) -> None:
+        self.target = target
+        self.credentials = credentials
+        self.recorder = recorder
+        self.timeout = request_timeout
+        assert target.endpoint_url, "the target must be started before S3 is built"
+        self.endpoint = target.endpoint_url
+        session = boto3.session.Session(
+            aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
+            aws_session_token=credentials.session_token, region_name=target.region)
+        self.client = session.client(
+            "s3", endpoint_url=self.endpoint, verify=target.verify,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": target.addressing},
+                retries={"mode": "standard", "max_attempts": API_ATTEMPTS},
+                connect_timeout=min(10.0, request_timeout), read_timeout=request_timeout,
+                # Only when the operation requires it, so that the servers' own checksum handling is tested.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ))
+        events = self.client.meta.events
+        events.register("before-send.s3", recorder._before_send)
+        events.register("response-received.s3", recorder._response_received)
+        self.http = requests.Session()
+        self._signer_credentials = BotoCredentials(credentials.access_key, credentials.secret_key,
+                                                   credentials.session_token)
+
+    # ---- boto3 -------------------------------------------------------------------------------------------
+    def api(self, operation: str, **params: Any) -> ApiResult:
+        """Call a boto3 S3 operation; S3 errors come back as data, infrastructure trouble raises InfraError."""
+        method: Callable = getattr(self.client, operation)
+        try:
+            data = method(**params)
+        except botocore.exceptions.ClientError as exc:
+            resp = exc.response
+            status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            err = resp.get("Error", {})
+            code = err.get("Code")
+            if code == "NotImplemented" or status == 501:
+                raise Unsupported(f"{operation}: the target answered {status} {code}") from None
+            if status in RETRY_STATUSES:
+                shown = "" if code in (None, str(status)) else f" {code}"
+                raise InfraError(f"{operation}: the server answered {status}{shown} after {API_ATTEMPTS} attempts")
+            return ApiResult(operation, status, code=code, message=err.get("Message"), error=dict(err))
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError,
+                botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError,
+                botocore.exceptions.HTTPClientError) as exc:
+            raise InfraError(f"{operation}: {self.recorder.redactor.text(str(exc))}") from None
+        status = data.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
+        data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
+        return ApiResult(operation, status, data=data)
+
+    # ---- raw requests ------------------------------------------------------------------------------------
+    def url(self, bucket: str | None = None, key: str | None = None, query: str | None = None) -> str:
+        """The URL of a bucket or object, path-style or virtual-host style as the target says."""
+        parts = urlsplit(self.endpoint)
+        path_key = "/" + quote(key, safe="/~") if key is not None else ""
+        if bucket and self.target.addressing == "virtual":
+            netloc = f"{bucket}.{parts.netloc}"
+            path = path_key or "/"
+        else:
+            netloc = parts.netloc
+            base = parts.path.rstrip("/")
+            path = f"{base}/{bucket}{path_key}" if bucket else (base or "/")
+        url = f"{parts.scheme}://{netloc}{path}"
+        return f"{url}?{query}" if query is not None else url
+
+    def request(self, method: str, bucket: str | None = None, key: str | None = None, *,
+                query: str | None = None, headers: dict[str, str] | None = None, body: bytes | None = None,
+                sign: bool = True, content_md5: bool = False, note: str = "", url: str | None = None) -> Response:
+        """Send one raw request (retried on connection trouble and 5xx); every attempt is recorded."""
+        url = url or self.url(bucket, key, query)
+        headers = dict(headers or {})
+        if content_md5 and body is not None:
+            headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
+        last_problem = ""
+        for attempt in range(1, RAW_ATTEMPTS + 1):
+            send_headers = self._signed(method, url, headers, body) if sign else headers
+            started = time.monotonic()
+            label = note + (f" (attempt {attempt})" if attempt > 1 else "")
+            try:
+                resp = self.http.request(method, url, headers=send_headers, data=body, timeout=self.timeout,
+                                         verify=self.target.verify, allow_redirects=False, stream=False)
+            except requests.RequestException as exc:
+                last_problem = f"{type(exc).__name__}: {exc}"
+                self.recorder.add(method, url, send_headers.items(), body, error=last_problem, note=label,
+                                  started=started)
+            else:
+                lines = [(k, v) for k, v in resp.raw.headers.iteritems()]
+                self.recorder.add(method, url, send_headers.items(), body, status=resp.status_code,
+                                  response_headers=lines, response_body=resp.content, note=label, started=started)
+                if resp.status_code not in RETRY_STATUSES:
+                    return Response(resp.status_code, lines, resp.content, url=url)
+                code = parse_error(resp.content).get("Code", "")
+                last_problem = f"the server answered {resp.status_code} {code}".rstrip()
+            if attempt < RAW_ATTEMPTS:
+                pause(0.2 * 2 ** (attempt - 1))
+        raise InfraError(f"{method} {self.recorder.redactor.url(url)}: {self.recorder.redactor.text(last_problem)} "
+                         f"after {RAW_ATTEMPTS} attempts")
+
+    def _signed(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> dict[str, str]:
+        request = AWSRequest(method=method, url=url, data=body or b"", headers=headers)
+        S3SigV4Auth(self._signer_credentials, "s3", self.target.region).add_auth(request)
+        return dict(request.headers.items())
+
+    def preflight(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,
+                  request_headers: str | None = None, extra: dict[str, str] | None = None,
+                  note: str = "preflight") -> Response:
+        """An unsigned OPTIONS request as a browser sends it."""
+        headers: dict[str, str] = {}
+        if origin is not None:
+            headers["Origin"] = origin
+        if method is not None:
+            headers["Access-Control-Request-Method"] = method
+        if request_headers is not None:
+            headers["Access-Control-Request-Headers"] = request_headers
+        headers.update(extra or {})
+        return self.request("OPTIONS", bucket, key, headers=headers, sign=False, note=note)

@@ -1,0 +1,490 @@
+"""The pytest plugin (entry point pytest11): options, target start-up, verdicts, results.json and the summary.
+
+The plugin is loaded in every pytest run where the package is installed, but it only acts when the run
+collects the conformance package itself (``pytest`` in the checkout, ``pytest --pyargs conformance``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .buckets import PREFIX, Journal, new_run_id, worker_id
+from .cases import Case, Registry, registry
+from .checks import Check, apply_expectation, judge
+from .embedded import LAUNCHERS
+from .errors import EXIT_TARGET_UNUSABLE, InfraError, SuiteUsageError, Unsupported
+from .expectations import Expectation, expectations_path, load_expectations
+from .http import S3, Recorder
+from .paths import PACKAGE_DIR
+from .redact import Redactor
+from .results import build_record, now_iso, run_meta, summary_lines, write_results
+from .targets import Credentials, Settings, Target, resolve_credentials, resolve_target, _env_bool
+
+# (option, environment twin, help). Every option can be given either way; the command line wins.
+_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("--target", "S3CORS_TARGET", {"metavar": "NAME|PATH",
+     "help": "target profile: fixtures/targets/NAME.toml or a path to a .toml file (default: moto, embedded)"}),
+    ("--endpoint-url", "S3CORS_ENDPOINT_URL", {"metavar": "URL",
+     "help": "S3 endpoint to test; with --target it overrides the profile's endpoint and nothing is started"}),
+    ("--region", "S3CORS_REGION", {"help": "region for signing and bucket creation (default: profile, else us-east-1)"}),
+    ("--addressing", "S3CORS_ADDRESSING", {"choices": ["path", "virtual"], "help": "bucket addressing style"}),
+    ("--no-verify-tls", "S3CORS_VERIFY_TLS", {"action": "store_true", "default": None,
+     "help": "do not verify the endpoint's TLS certificate (env: S3CORS_VERIFY_TLS=0)"}),
+    ("--ca-bundle", "S3CORS_CA_BUNDLE", {"metavar": "PATH", "help": "CA bundle to verify the endpoint with"}),
+    ("--expectations", "S3CORS_EXPECTATIONS", {"metavar": "NAME|PATH|none",
+     "help": "known deviations: fixtures/expectations/NAME.toml, a path, or none (default: from the profile)"}),
+    ("--expected-bucket-owner", "S3CORS_EXPECTED_BUCKET_OWNER", {"choices": ["enforced", "ignored"],
+     "help": "ExpectedBucketOwner behaviour the target documents (default: profile, else enforced as on AWS)"}),
+    ("--account-id", "S3CORS_ACCOUNT_ID", {"metavar": "ID", "help": "12-digit account ID owning the run's buckets"}),
+    ("--keep-buckets", "S3CORS_KEEP_BUCKETS", {"action": "store_true", "default": None,
+     "help": "leave the buckets the run created (for debugging)"}),
+    ("--reports-dir", "S3CORS_REPORTS_DIR", {"metavar": "DIR", "help": "where results.json goes (default: reports)"}),
+    ("--case", "S3CORS_CASES", {"action": "append", "metavar": "ID",
+     "help": "run only cases whose ID matches (glob, repeatable; env: comma-separated)"}),
+    ("--propagation-timeout", "S3CORS_PROPAGATION_TIMEOUT", {"type": float, "metavar": "SECONDS",
+     "help": "how long to poll for a new configuration to take effect (default: the profile's, else 10)"}),
+    ("--request-timeout", "S3CORS_REQUEST_TIMEOUT", {"type": float, "metavar": "SECONDS",
+     "help": "timeout of one HTTP request (default: 30)"}),
+]
+
+MARKERS = [
+    "must: a MUST case (what browsers and clients rely on)",
+    "should: a SHOULD case (AWS's exact wire form)",
+    "info: an INFO case (observed, never failing)",
+    "area(name): the conformance area of a case",
+]
+
+
+@dataclass
+class State:
+    """Per-process state of a conformance run."""
+
+    active: bool = False
+    is_worker: bool = False
+    target: Target | None = None
+    profile: dict = field(default_factory=dict)
+    credentials: Credentials | None = None
+    redactor: Redactor = field(default_factory=Redactor)
+    recorder: Recorder | None = None
+    registry: Registry | None = None
+    expectations: dict[str, Expectation] = field(default_factory=dict)
+    case_patterns: list[str] = field(default_factory=list)
+    run_id: str = ""
+    reports_dir: Path = Path("reports")
+    keep_buckets: bool = False
+    propagation_timeout: float = 10.0
+    request_timeout: float = 30.0
+    launcher: Any = None
+    records: dict[str, dict] = field(default_factory=dict)
+    worker_requests: int = 0
+    started: str = ""
+    started_monotonic: float = 0.0
+    interrupted: bool = False
+    unusable: str | None = None
+    old_sigterm: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def s3(self) -> S3:
+        """A new S3 client bound to this run's recorder."""
+        assert self.target and self.credentials and self.recorder
+        return S3(self.target, self.credentials, self.recorder, request_timeout=self.request_timeout)
+
+    def journal(self) -> Journal:
+        """The file listing the buckets this run created."""
+        return Journal(self.reports_dir / ".journal" / f"{self.run_id}.log")
+
+
+STATE = pytest.StashKey[State]()
+# Records reach the process that writes results.json through pytest_runtest_logreport (under xdist the
+# workers' reports, with their s3cors attribute, are replayed on the controller).
+_RECORDS: list[dict] = []
+CHECK = pytest.StashKey[Check]()
+EXCHANGES = pytest.StashKey[list]()
+
+
+def state_of(config: pytest.Config) -> State:
+    """The run state kept on the pytest config."""
+    return config.stash[STATE]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("s3cors", "S3 CORS conformance (each option has an S3CORS_* environment twin)")
+    for flag, env, kwargs in _OPTIONS:
+        kwargs = dict(kwargs)
+        kwargs["help"] = f"{kwargs['help']} [env {env}]"
+        group.addoption(flag, dest="s3cors_" + flag[2:].replace("-", "_"), **kwargs)
+
+
+def _option(config: pytest.Config, flag: str) -> Any:
+    """The value of an option: command line first, then its environment twin (converted and validated)."""
+    dest = "s3cors_" + flag[2:].replace("-", "_")
+    value = config.getoption(dest)
+    if value is not None:
+        return value
+    env, kwargs = next((e, k) for f, e, k in _OPTIONS if f == flag)
+    raw = os.environ.get(env)
+    if raw is None or raw == "":
+        return None
+    if kwargs.get("action") == "store_true":
+        value = _env_bool(env, raw)
+        return (not value) if flag == "--no-verify-tls" else value
+    if kwargs.get("action") == "append":
+        return [p.strip() for p in raw.split(",") if p.strip()]
+    if kwargs.get("type") is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise SuiteUsageError(f"environment variable {env}={raw!r}: not a number") from None
+    if "choices" in kwargs and raw not in kwargs["choices"]:
+        raise SuiteUsageError(f"environment variable {env}={raw!r}: must be one of {', '.join(kwargs['choices'])}")
+    return raw
+
+
+def runs_suite(config: pytest.Config) -> bool:
+    """True when the run collects the conformance package (so a target is needed)."""
+    for arg in config.args:
+        base = arg.split("::", 1)[0]
+        path: Path | None = None
+        if config.option.pyargs:
+            try:
+                spec = importlib.util.find_spec(base)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None and spec.origin:
+                path = Path(spec.origin)
+        if path is None:
+            path = Path(config.invocation_params.dir, base)
+        path = path.resolve()
+        if path == PACKAGE_DIR or PACKAGE_DIR in path.parents or (path.is_dir() and path in PACKAGE_DIR.parents):
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    state = State()
+    config.stash[STATE] = state
+    _RECORDS.clear()
+    if not runs_suite(config):
+        return
+    state.active = True
+    state.is_worker = hasattr(config, "workerinput")
+    try:
+        _configure(config, state)
+    except SuiteUsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _configure(config: pytest.Config, state: State) -> None:
+    verify = _option(config, "--no-verify-tls")
+    settings = Settings(
+        target=_option(config, "--target"), endpoint_url=_option(config, "--endpoint-url"),
+        region=_option(config, "--region"), addressing=_option(config, "--addressing"),
+        verify_tls=None if verify is None else not verify, ca_bundle=_option(config, "--ca-bundle"),
+        expectations=_option(config, "--expectations"),
+        expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"))
+    state.target, state.profile = resolve_target(settings)
+    state.credentials = resolve_credentials(state.target, state.profile)
+    state.redactor = Redactor(state.credentials.secrets())
+    state.recorder = Recorder(state.redactor)
+    state.registry = registry()
+    if state.target.expectations:
+        state.expectations = load_expectations(expectations_path(state.target.expectations),
+                                               set(state.registry.cases))
+    state.case_patterns = _option(config, "--case") or []
+    for pattern in state.case_patterns:
+        if not state.registry.select([pattern]):
+            raise SuiteUsageError(f"--case {pattern}: no case has this ID (IDs look like CFG-GET-001; "
+                                  f"areas: {', '.join(sorted({c.area for c in state.registry.cases.values()}))})")
+    reports = _option(config, "--reports-dir") or "reports"
+    state.reports_dir = Path(config.invocation_params.dir, reports).resolve()
+    state.keep_buckets = bool(_option(config, "--keep-buckets"))
+    state.propagation_timeout = state.target.propagation_timeout
+    for flag, attr in (("--propagation-timeout", "propagation_timeout"), ("--request-timeout", "request_timeout")):
+        value = _option(config, flag)
+        if value is not None:
+            if value <= 0:
+                raise SuiteUsageError(f"{flag}: must be a positive number of seconds, not {value}")
+            setattr(state, attr, value)
+    state.options = {"cases": state.case_patterns, "keep_buckets": state.keep_buckets,
+                     "propagation_timeout": state.propagation_timeout, "request_timeout": state.request_timeout,
+                     "expectations": state.target.expectations, "xdist_workers": _numprocesses(config)}
+    if state.is_worker:
+        state.run_id = config.workerinput["s3cors_run_id"]
+        state.target = dataclasses.replace(state.target, endpoint_url=config.workerinput["s3cors_endpoint"])
+    else:
+        state.run_id = new_run_id()
+    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so the run still removes its buckets.
+    try:
+        state.old_sigterm = signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread
+        pass
+    if not state.is_worker and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(state), "s3cors-xdist")
+
+
+def _numprocesses(config: pytest.Config) -> Any:
+    return getattr(config.option, "numprocesses", None)
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")
+
+
+class _XdistHooks:
+    """Hooks that exist only with pytest-xdist: hand the started target to the workers."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput["s3cors_run_id"] = self.state.run_id
+        node.workerinput["s3cors_endpoint"] = self.state.target.endpoint_url
+
+    def pytest_testnodedown(self, node, error) -> None:
+        self.state.worker_requests += int(node.workeroutput.get("s3cors_requests", 0))
+        if error:
+            self.state.interrupted = True
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = state_of(session.config)
+    if not state.active:
+        return
+    state.started = now_iso()
+    state.started_monotonic = time.monotonic()
+    if state.is_worker:
+        return
+    target = state.target
+    if target.launch:
+        state.launcher = LAUNCHERS[target.launch]()
+        try:
+            url = state.launcher.start()
+        except Exception as exc:  # a launcher failing is one clear error, not a traceback per case
+            state.unusable = f"could not start the {target.launch} target: {exc}"
+            pytest.exit(state.unusable, returncode=EXIT_TARGET_UNUSABLE)
+        state.target = dataclasses.replace(target, endpoint_url=url)
+    problem = probe(state)
+    if problem:
+        state.unusable = problem
+        pytest.exit(problem, returncode=EXIT_TARGET_UNUSABLE)
+
+
+def probe(state: State) -> str | None:
+    """Create and delete one bucket; on failure, say what is wrong and how to fix it."""
+    from .buckets import Buckets
+
+    s3 = state.s3()
+    target = state.target
+    where = f"target {target.name} at {target.endpoint_url}"
+    buckets = Buckets(s3, state.run_id, "probe", journal=state.journal())
+    try:
+        name = buckets.next_name()
+        buckets.journal.created(name)
+        params: dict = {"Bucket": name}
+        if target.region != "us-east-1":
+            params["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
+        result = s3.api("create_bucket", **params)
+    except InfraError as exc:
+        return f"{where} is unusable: {exc}. Is the server running, and is the URL right?"
+    except Unsupported:
+        return f"{where} does not support CreateBucket; the suite needs to create its own buckets"
+    if not result.ok:
+        hint = {
+            "InvalidAccessKeyId": "the access key is not known to the server: check the credentials",
+            "SignatureDoesNotMatch": "the secret key is wrong: check the credentials",
+            "AccessDenied": "the credentials may not create buckets",
+            "AuthorizationHeaderMalformed": "the region is wrong: set --region",
+            "IllegalLocationConstraintException": "the region is wrong: set --region",
+            "InvalidLocationConstraint": "the region is wrong: set --region",
+        }.get(result.code or "", "see the server's answer")
+        return (f"{where} refused to create a bucket: {result.status} {result.code} "
+                f"{result.message or ''} ({hint}; credentials from {state.credentials.origin})")
+    buckets.created.append(name)
+    left = buckets.cleanup()
+    if left:
+        return f"{where} created a bucket but could not delete it: {', '.join(left)}"
+    return None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = state_of(config)
+    if not state.active or not state.case_patterns:
+        return
+    wanted = {c.id for c in state.registry.select(state.case_patterns)}
+    keep, drop = [], []
+    for item in items:
+        case = case_of(item)
+        (keep if case is None or case.id in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def case_of(item: pytest.Item) -> Case | None:
+    """The conformance case a test item runs, if it is one."""
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec else None
+    return case if isinstance(case, Case) else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    state = state_of(item.config)
+    if state.active and state.recorder and case_of(item):
+        exchanges: list[dict] = []
+        item.stash[EXCHANGES] = exchanges
+        state.recorder.current = exchanges
+    try:
+        return (yield)
+    finally:
+        if state.recorder:
+            state.recorder.current = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    state = state_of(item.config)
+    case = case_of(item)
+    if not state.active or case is None or call.when == "teardown" or (call.when == "setup" and report.passed):
+        return report
+    exc = call.excinfo.value if call.excinfo else None
+    if call.excinfo and call.excinfo.errisinstance(pytest.skip.Exception):
+        exc = Unsupported(str(exc)) if "unsupported" in str(exc).lower() else exc
+    check = item.stash.get(CHECK, None)
+    outcome, reason = judge(case, check, exc)
+    expectation = state.expectations.get(case.id)
+    verdict = apply_expectation(outcome, reason, expectation)
+    if state.recorder:
+        state.recorder.current = None  # teardown exchanges (cleanup) belong to no case
+    report.s3cors = build_record(case, verdict, check, item.stash.get(EXCHANGES, []), nodeid=item.nodeid,
+                                 duration=report.duration, expectation=expectation, worker=worker_id())
+    _shape_report(report, item, case, verdict, exc)
+    return report
+
+
+def _shape_report(report: pytest.TestReport, item: pytest.Item, case: Case, verdict, exc) -> None:
+    """Map the suite's outcome onto pytest's passed/failed/skipped/xfailed."""
+    outcome = verdict.outcome
+    if outcome in ("pass", "info"):
+        report.outcome, report.longrepr = "passed", None
+    elif outcome == "expected-fail":
+        report.outcome, report.longrepr = "skipped", None
+        report.wasxfail = verdict.reason
+    elif outcome == "unsupported":
+        path, line, _ = item.location
+        report.outcome, report.longrepr = "skipped", (str(item.path), (line or 0) + 1, f"unsupported: {verdict.reason}")
+    else:
+        report.outcome = "failed"
+        harness_bug = outcome == "error" and verdict.reason.startswith("harness error")
+        if not harness_bug:  # a conformance verdict or an infrastructure error needs no traceback
+            report.longrepr = f"{outcome.upper()} {case.id} [{case.level}] {case.title}\n  " + \
+                verdict.reason.replace("; ", "\n  ")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    record = getattr(report, "s3cors", None)
+    if record is not None:
+        _RECORDS.append(record)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    state = state_of(session.config)
+    if not state.active:
+        return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        state.interrupted = True
+    if state.is_worker:
+        session.config.workeroutput["s3cors_requests"] = state.recorder.total if state.recorder else 0
+        return
+    if state.unusable:
+        return
+    if not state.keep_buckets and state.target.endpoint_url:
+        leftovers = sweep_journal(state)
+        if leftovers:
+            session.config.stash[LEFTOVERS] = leftovers
+    records = {r["id"]: r for r in _RECORDS}  # one record per case, whatever the number of workers
+    state.records = records
+    requests = (state.recorder.total if state.recorder else 0) + state.worker_requests
+    meta = run_meta(target=state.target.public(), options=state.options, started=state.started,
+                    finished=now_iso(), duration=time.monotonic() - state.started_monotonic, requests=requests,
+                    run_id=state.run_id, interrupted=state.interrupted)
+    write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
+    state.options["_requests"] = requests
+
+
+LEFTOVERS = pytest.StashKey[list]()
+
+
+def sweep_journal(state: State) -> list[str]:
+    """Remove buckets the journal says this run created and did not remove (a worker died, Ctrl-C...)."""
+    from .buckets import Buckets
+
+    journal = state.journal()
+    pending = journal.pending()
+    if not pending:
+        journal.discard()
+        return []
+    s3 = state.s3()
+    buckets = Buckets(s3, state.run_id, "sweep", journal=journal)
+    left = []
+    for name in pending:
+        if not name.startswith(f"{PREFIX}-{state.run_id}-"):
+            continue  # never touch a name that is not this run's
+        problem = buckets.remove(name)
+        if problem:
+            left.append(f"{name} ({problem})")
+        else:
+            journal.removed(name)
+    if not left:
+        journal.discard()
+    return left
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    state = state_of(config)
+    if not state.active or state.is_worker:
+        return
+    tr = terminalreporter
+    if state.unusable:
+        tr.write_sep("=", "S3 CORS conformance: target unusable", red=True)
+        tr.write_line(state.unusable)
+        return
+    tr.write_sep("=", f"S3 CORS conformance: {state.target.name} ({state.target.endpoint_url})")
+    records = list(state.records.values())
+    for line in summary_lines(records, requests=state.options.get("_requests", 0),
+                              wall=time.monotonic() - state.started_monotonic):
+        tr.write_line(line)
+    if state.expectations:
+        tr.write_line(f"expectations: {state.target.expectations} ({len(state.expectations)} known deviations)")
+    leftovers = config.stash.get(LEFTOVERS, [])
+    if leftovers:
+        tr.write_line(f"WARNING: buckets left behind: {', '.join(leftovers)}", red=True)
+    if state.keep_buckets:
+        tr.write_line(f"buckets kept (--keep-buckets): prefix {PREFIX}-{state.run_id}-")
+    tr.write_line(f"results: {state.reports_dir / 'results.json'}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or not state.active:
+        return
+    if state.launcher is not None:
+        state.launcher.stop()
+    if state.old_sigterm is not None:
+        try:
+            signal.signal(signal.SIGTERM, state.old_sigterm)
+        except ValueError:
+            pass
+    _RECORDS.clear()

@@ -1,0 +1,64 @@
+"""Removal of credentials and signatures from anything the suite records or writes."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "<redacted>"
+
+# Headers whose whole value is a credential.
+_SECRET_HEADERS = {"x-amz-security-token", "cookie", "proxy-authorization"}
+# Query parameters of presigned URLs (SigV4 and SigV2) that carry keys or signatures.
+_SECRET_QUERY = {"x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "awsaccesskeyid"}
+
+_SIGV4_CREDENTIAL = re.compile(r"(Credential=)([^/,\s]+)")
+_SIGV4_SIGNATURE = re.compile(r"(Signature=)([0-9a-fA-F]+|[^,\s]+)")
+_SIGV2 = re.compile(r"^(AWS\s+)([^:\s]+):(\S+)$")
+
+
+class Redactor:
+    """Knows the run's secret values and removes them, and every signature, from text and exchanges."""
+
+    def __init__(self, secrets: list[str | None] | None = None) -> None:
+        # Longest first so that a secret containing another is removed whole.
+        self._secrets = sorted({s for s in (secrets or []) if s and len(s) >= 4}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        """Return value with every known secret replaced."""
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def authorization(self, value: str) -> str:
+        """Keep the shape of an Authorization header (scope, signed headers) but not key or signature."""
+        value = _SIGV4_CREDENTIAL.sub(lambda m: m.group(1) + REDACTED, value)
+        value = _SIGV4_SIGNATURE.sub(lambda m: m.group(1) + REDACTED, value)
+        value = _SIGV2.sub(lambda m: f"{m.group(1)}{REDACTED}:{REDACTED}", value)
+        return self.text(value)
+
+    def header(self, name: str, value: str) -> str:
+        """Redact one header value."""
+        lname = name.lower()
+        if lname == "authorization":
+            return self.authorization(value)
+        if lname in _SECRET_HEADERS:
+            return REDACTED
+        return self.text(value)
+
+    def headers(self, items) -> list[list[str]]:
+        """Redact a header list or mapping, keeping duplicates and order."""
+        pairs = items.items() if hasattr(items, "items") else items
+        return [[str(k), self.header(str(k), str(v))] for k, v in pairs]
+
+    def url(self, url: str) -> str:
+        """Remove signatures and credentials from a URL's query string."""
+        parts = urlsplit(url)
+        if parts.query and any(k.lower() in _SECRET_QUERY for k, _ in parse_qsl(parts.query, keep_blank_values=True)):
+            query = [(k, REDACTED if k.lower() in _SECRET_QUERY else v)
+                     for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            parts = parts._replace(query=urlencode(query, safe="<>/*"))
+        if parts.username or parts.password:
+            parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
+        return self.text(urlunsplit(parts))

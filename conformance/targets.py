@@ -1,0 +1,300 @@
+"""Target profiles (fixtures/targets/*.toml) and the resolution of options, environment and profile into one Target."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import SuiteUsageError
+from .paths import fixtures_dir
+
+DEFAULT_TARGET = "moto"
+LAUNCHERS = ("embedded-moto",)
+OWNER_MODES = ("enforced", "ignored")
+ADDRESSING = ("path", "virtual")
+# Placeholder credentials for targets that accept any (moto, LocalStack); not secrets.
+PLACEHOLDER_ACCESS_KEY = "s3cors-placeholder-access-key"
+PLACEHOLDER_SECRET_KEY = "s3cors-placeholder-secret-key"
+
+# Every key a profile may hold, with its type; anything else is an error, so a typo never goes unnoticed.
+_SCHEMA: dict[str, Any] = {
+    "description": str,
+    "endpoint_url": str,
+    "launch": str,
+    "region": str,
+    "addressing": str,
+    "verify_tls": bool,
+    "ca_bundle": str,
+    "expectations": str,
+    "propagation_timeout": (int, float),
+    "credentials": {"access_key_env": str, "secret_key_env": str, "session_token_env": str, "any": bool},
+    "owner": {"expected_bucket_owner": str, "account_id": str},
+    "capabilities": {"bucket_cors": bool, "presigned_urls": bool, "virtual_host": bool,
+                     "auth_enforced": bool, "post_object": bool},
+}
+_REQUIRED = ("description",)
+# Keys that would hold a secret: refused with a pointer to the *_env form.
+_SECRET_KEYS = {"access_key", "secret_key", "session_token", "aws_access_key_id", "aws_secret_access_key",
+                "aws_session_token", "password", "secret"}
+CAPABILITY_DEFAULTS = {"bucket_cors": True, "presigned_urls": True, "virtual_host": False,
+                       "auth_enforced": True, "post_object": False}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Resolved credentials; never written anywhere."""
+
+    access_key: str
+    secret_key: str
+    session_token: str | None = None
+    origin: str = ""  # where they came from, for messages (never the values)
+
+    def secrets(self) -> list[str]:
+        """Values a report must never contain."""
+        return [v for v in (self.access_key, self.secret_key, self.session_token) if v]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything the suite needs to know about the endpoint under test."""
+
+    name: str
+    description: str
+    profile_path: str | None
+    endpoint_url: str | None
+    launch: str | None
+    region: str
+    addressing: str
+    verify: bool | str
+    expectations: str | None
+    owner_mode: str
+    account_id: str | None
+    propagation_timeout: float = 10.0
+    capabilities: dict[str, bool] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The target as written into results.json (no credentials)."""
+        return {
+            "name": self.name, "description": self.description, "profile": self.profile_path,
+            "endpoint_url": strip_userinfo(self.endpoint_url) if self.endpoint_url else None,
+            "launch": self.launch, "region": self.region, "addressing": self.addressing,
+            "verify_tls": self.verify if isinstance(self.verify, bool) else f"ca_bundle={self.verify}",
+            "expected_bucket_owner": self.owner_mode, "capabilities": dict(self.capabilities),
+        }
+
+
+def strip_userinfo(url: str) -> str:
+    """Drop any user:password@ from a URL."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+    return parts.geturl()
+
+
+def validate_endpoint_url(url: str, where: str) -> str:
+    """Check that url is an absolute http(s) URL with a host; return it without a trailing slash."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SuiteUsageError(
+            f"{where}: endpoint URL {url!r} must be an absolute http:// or https:// URL with a host "
+            f"(for example http://127.0.0.1:9000)")
+    if parts.query or parts.fragment:
+        raise SuiteUsageError(f"{where}: endpoint URL {url!r} must not have a query or fragment")
+    try:
+        parts.port
+    except ValueError:
+        raise SuiteUsageError(f"{where}: endpoint URL {url!r} has an invalid port") from None
+    return url.rstrip("/")
+
+
+def profile_path(name: str) -> Path:
+    """Map --target NAME or a path to the profile file."""
+    if name.endswith(".toml") or os.sep in name or "/" in name:
+        return Path(name)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise SuiteUsageError(f"--target {name!r}: a target name has letters, digits, '.', '_' and '-' only")
+    return fixtures_dir() / "targets" / f"{name}.toml"
+
+
+def known_targets() -> list[str]:
+    """Names of the profiles shipped in fixtures/targets."""
+    return sorted(p.stem for p in (fixtures_dir() / "targets").glob("*.toml"))
+
+
+def _check_table(data: dict, schema: dict, path: Path, prefix: str = "") -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key.lower() in _SECRET_KEYS:
+            raise SuiteUsageError(
+                f"{path}: '{dotted}' would store a secret in a profile; name an environment variable "
+                f"instead (e.g. '{key}_env' in [credentials])")
+        if key not in schema:
+            raise SuiteUsageError(
+                f"{path}: unknown key '{dotted}' (allowed here: {', '.join(sorted(schema))})")
+        expected = schema[key]
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise SuiteUsageError(f"{path}: '{dotted}' must be a table ([{dotted}])")
+            _check_table(value, expected, path, f"{dotted}.")
+        elif not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            names = " or ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
+            raise SuiteUsageError(f"{path}: '{dotted}' must be a {names}, not {type(value).__name__} ({value!r})")
+
+
+def load_profile(path: Path) -> dict[str, Any]:
+    """Read and validate one profile file; every problem names the file and the field."""
+    if not path.is_file():
+        known = ", ".join(known_targets()) or "none"
+        raise SuiteUsageError(f"{path}: no such target profile (shipped profiles: {known})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
+    _check_table(data, _SCHEMA, path)
+    for key in _REQUIRED:
+        if key not in data:
+            raise SuiteUsageError(f"{path}: required field '{key}' is missing")
+    if "launch" in data and data["launch"] not in LAUNCHERS:
+        raise SuiteUsageError(f"{path}: 'launch' must be one of {', '.join(LAUNCHERS)}, not {data['launch']!r}")
+    if "endpoint_url" in data:
+        validate_endpoint_url(data["endpoint_url"], f"{path}: 'endpoint_url'")
+    if data.get("addressing", "path") not in ADDRESSING:
+        raise SuiteUsageError(f"{path}: 'addressing' must be 'path' or 'virtual', not {data['addressing']!r}")
+    owner = data.get("owner", {})
+    if owner.get("expected_bucket_owner", "enforced") not in OWNER_MODES:
+        raise SuiteUsageError(f"{path}: 'owner.expected_bucket_owner' must be 'enforced' or 'ignored', "
+                              f"not {owner['expected_bucket_owner']!r}")
+    if data.get("propagation_timeout", 1) < 0:
+        raise SuiteUsageError(f"{path}: 'propagation_timeout' must not be negative")
+    if "account_id" in owner and not re.fullmatch(r"\d{12}", owner["account_id"]):
+        raise SuiteUsageError(f"{path}: 'owner.account_id' must be a 12-digit account ID")
+    return data
+
+
+def _env_bool(name: str, value: str) -> bool:
+    low = value.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise SuiteUsageError(f"environment variable {name}={value!r}: use 1/0, true/false, yes/no or on/off")
+
+
+@dataclass
+class Settings:
+    """Raw option values (command line, else environment twin); None = not given."""
+
+    target: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    addressing: str | None = None
+    verify_tls: bool | None = None
+    ca_bundle: str | None = None
+    expectations: str | None = None
+    expected_bucket_owner: str | None = None
+    account_id: str | None = None
+
+
+def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
+    """Combine options, environment and the profile into a Target (options win); also return the profile."""
+    explicit_target = settings.target is not None
+    name = settings.target or (None if settings.endpoint_url else DEFAULT_TARGET)
+    data: dict[str, Any] = {}
+    path = None
+    if name:
+        path = profile_path(name)
+        data = load_profile(path)
+        name = path.stem
+    endpoint = settings.endpoint_url
+    if endpoint is not None:
+        endpoint = validate_endpoint_url(endpoint, "--endpoint-url")
+    launch = None if endpoint else data.get("launch")
+    endpoint = endpoint or data.get("endpoint_url")
+    if not endpoint and not launch:
+        raise SuiteUsageError(f"{path}: the profile has neither 'endpoint_url' nor 'launch'; "
+                              f"give --endpoint-url or add one of them")
+    addressing = settings.addressing or data.get("addressing", "path")
+    if addressing not in ADDRESSING:
+        raise SuiteUsageError(f"--addressing: must be 'path' or 'virtual', not {addressing!r}")
+    verify: bool | str = data.get("verify_tls", True) if settings.verify_tls is None else settings.verify_tls
+    ca_bundle = settings.ca_bundle or data.get("ca_bundle")
+    if ca_bundle and verify:
+        if not Path(ca_bundle).is_file():
+            raise SuiteUsageError(f"--ca-bundle: no such file {ca_bundle!r}")
+        verify = ca_bundle
+    owner = data.get("owner", {})
+    owner_mode = settings.expected_bucket_owner or owner.get("expected_bucket_owner", "enforced")
+    if owner_mode not in OWNER_MODES:
+        raise SuiteUsageError(f"--expected-bucket-owner: must be 'enforced' or 'ignored', not {owner_mode!r}")
+    account_id = settings.account_id or owner.get("account_id")
+    if account_id and not re.fullmatch(r"\d{12}", account_id):
+        raise SuiteUsageError(f"--account-id: {account_id!r} is not a 12-digit account ID")
+    expectations = settings.expectations if settings.expectations is not None else data.get("expectations")
+    if expectations in ("", "none"):
+        expectations = None
+    if settings.endpoint_url and not explicit_target:
+        name = "endpoint"
+    return Target(
+        name=name or "endpoint",
+        description=data.get("description", f"S3 endpoint {endpoint}"),
+        profile_path=str(path) if path else None,
+        endpoint_url=endpoint,
+        launch=launch,
+        region=settings.region or data.get("region", "us-east-1"),
+        addressing=addressing,
+        verify=verify,
+        expectations=expectations,
+        owner_mode=owner_mode,
+        account_id=account_id,
+        propagation_timeout=float(data.get("propagation_timeout", 10.0)),
+        capabilities={**CAPABILITY_DEFAULTS, **data.get("capabilities", {})},
+    ), data
+
+
+def resolve_credentials(target: Target, profile: dict[str, Any] | None, environ=os.environ) -> Credentials:
+    """Credentials from the variables the profile names, else the standard AWS variables and files."""
+    creds_cfg = (profile or {}).get("credentials", {})
+    named = {k: creds_cfg[k] for k in ("access_key_env", "secret_key_env", "session_token_env") if k in creds_cfg}
+    if named:
+        missing = [environ_name for key, environ_name in named.items()
+                   if key != "session_token_env" and not environ.get(environ_name)]
+        if not missing:
+            return Credentials(environ[named["access_key_env"]], environ[named["secret_key_env"]],
+                               environ.get(named.get("session_token_env", "")) or None,
+                               origin=f"variables {', '.join(named.values())}")
+        if not creds_cfg.get("any"):
+            raise SuiteUsageError(f"{target.profile_path}: credentials are read from "
+                                  f"{', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not set")
+    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        return Credentials(environ["AWS_ACCESS_KEY_ID"], environ["AWS_SECRET_ACCESS_KEY"],
+                           environ.get("AWS_SESSION_TOKEN") or None, origin="AWS_* environment variables")
+    found = _botocore_credentials()
+    if found:
+        return found
+    if creds_cfg.get("any"):
+        return Credentials(PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, origin="placeholders (target accepts any)")
+    raise SuiteUsageError(
+        "no credentials for the target: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        "(or AWS_PROFILE), or use a profile whose [credentials] names the variables to read")
+
+
+def _botocore_credentials() -> Credentials | None:
+    # Shared files and AWS_PROFILE only: instance metadata is disabled (no network lookups from a test run).
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    import botocore.session
+
+    try:
+        creds = botocore.session.Session().get_credentials()
+    except Exception:  # a broken ~/.aws/config is reported as "no credentials" below
+        return None
+    if creds is None:
+        return None
+    frozen = creds.get_frozen_credentials()
+    if not frozen.access_key or not frozen.secret_key:
+        return None
+    return Credentials(frozen.access_key, frozen.secret_key, frozen.token, origin="botocore credential chain")
