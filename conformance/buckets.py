@@ -122,8 +122,8 @@ class Journal:
         return list(alive)
 
     def discard(self) -> None:
-        """Delete the journal once nothing is pending."""
-        if self.path is not None:
+        """Delete the journal if nothing in it is pending."""
+        if self.path is not None and not self.pending():
             self.path.unlink(missing_ok=True)
             try:
                 self.path.parent.rmdir()

@@ -294,11 +294,15 @@ def probe(state: State) -> str | None:
         if target.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
         result = s3.api("create_bucket", **params)
-    except InfraError as exc:
+    except (InfraError, Unsupported) as exc:
+        buckets.journal.removed(name)
+        buckets.journal.discard()
+        if isinstance(exc, Unsupported):
+            return f"{where} does not support CreateBucket; the suite needs to create its own buckets"
         return f"{where} is unusable: {exc}. Is the server running, and is the URL right?"
-    except Unsupported:
-        return f"{where} does not support CreateBucket; the suite needs to create its own buckets"
     if not result.ok:
+        buckets.journal.removed(name)
+        buckets.journal.discard()
         hint = {
             "InvalidAccessKeyId": "the access key is not known to the server: check the credentials",
             "SignatureDoesNotMatch": "the secret key is wrong: check the credentials",
@@ -311,6 +315,8 @@ def probe(state: State) -> str | None:
                 f"{result.message or ''} ({hint}; credentials from {state.credentials.origin})")
     buckets.created.append(name)
     left = buckets.cleanup()
+    if not left:
+        buckets.journal.discard()
     if left:
         return f"{where} created a bucket but could not delete it: {', '.join(left)}"
     return None

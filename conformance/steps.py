@@ -41,11 +41,6 @@ def as_multisets(rules: Sequence[dict]) -> list[dict]:
     return [{k: (Counter(v) if k in LIST_MEMBERS else v) for k, v in r.items()} for r in rules]
 
 
-def is_error(result: ApiResult, status: int) -> bool:
-    """True when the answer has the given status."""
-    return result.status == status
-
-
 def check_error(check: Check, result: ApiResult | Any, expect: dict, *, what: str,
                 code_level: str = "SHOULD", message_level: str = "SHOULD") -> None:
     """Status at MUST level, code and message at the given levels (SHOULD unless the spec leaves them open)."""
