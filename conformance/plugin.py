@@ -26,7 +26,8 @@ from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
-from .targets import Credentials, Settings, Target, resolve_credentials, resolve_target, _env_bool
+from .targets import (Credentials, Settings, Target, _env_bool, resolve_credentials, resolve_target,
+                      strip_userinfo)
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
@@ -207,6 +208,10 @@ def _configure(config: pytest.Config, state: State) -> None:
                                   f"areas: {', '.join(sorted({c.area for c in state.registry.cases.values()}))})")
     reports = _option(config, "--reports-dir") or "reports"
     state.reports_dir = Path(config.invocation_params.dir, reports).resolve()
+    try:
+        state.reports_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SuiteUsageError(f"--reports-dir {reports}: cannot create it ({exc.strerror})") from None
     state.keep_buckets = bool(_option(config, "--keep-buckets"))
     state.propagation_timeout = state.target.propagation_timeout
     for flag, attr in (("--propagation-timeout", "propagation_timeout"), ("--request-timeout", "request_timeout")):
@@ -285,7 +290,7 @@ def probe(state: State) -> str | None:
 
     s3 = state.s3()
     target = state.target
-    where = f"target {target.name} at {target.endpoint_url}"
+    where = f"target {target.name} at {strip_userinfo(target.endpoint_url)}"
     buckets = Buckets(s3, state.run_id, "probe", journal=state.journal())
     try:
         name = buckets.next_name()
@@ -375,18 +380,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         state.recorder.current = None  # teardown exchanges (cleanup) belong to no case
     report.s3cors = build_record(case, verdict, check, item.stash.get(EXCHANGES, []), nodeid=item.nodeid,
                                  duration=report.duration, expectation=expectation, worker=worker_id())
-    _shape_report(report, item, case, verdict, exc)
+    _shape_report(report, item, case, verdict, state.redactor)
     return report
 
 
-def _shape_report(report: pytest.TestReport, item: pytest.Item, case: Case, verdict, exc) -> None:
+def _shape_report(report: pytest.TestReport, item: pytest.Item, case: Case, verdict, redactor: Redactor) -> None:
     """Map the suite's outcome onto pytest's passed/failed/skipped/xfailed."""
     outcome = verdict.outcome
     if outcome in ("pass", "info"):
         report.outcome, report.longrepr = "passed", None
     elif outcome == "expected-fail":
         report.outcome, report.longrepr = "skipped", None
-        report.wasxfail = verdict.reason
+        report.wasxfail = redactor.text(verdict.reason)
     elif outcome == "unsupported":
         path, line, _ = item.location
         report.outcome, report.longrepr = "skipped", (str(item.path), (line or 0) + 1, f"unsupported: {verdict.reason}")
@@ -394,8 +399,8 @@ def _shape_report(report: pytest.TestReport, item: pytest.Item, case: Case, verd
         report.outcome = "failed"
         harness_bug = outcome == "error" and verdict.reason.startswith("harness error")
         if not harness_bug:  # a conformance verdict or an infrastructure error needs no traceback
-            report.longrepr = f"{outcome.upper()} {case.id} [{case.level}] {case.title}\n  " + \
-                verdict.reason.replace("; ", "\n  ")
+            report.longrepr = redactor.text(f"{outcome.upper()} {case.id} [{case.level}] {case.title}\n  " +
+                                            verdict.reason.replace("; ", "\n  "))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -71,3 +71,16 @@ def test_interrupted_run_leaves_nothing(moto_server, tmp_path, how, xdist):
     names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     assert names == set(foreign), f"left behind: {sorted(names - set(foreign))}\n{text[-3000:]}"
     assert not list((reports / ".journal").glob("*.log")), "journal still lists pending buckets"
+
+
+def test_keep_buckets_leaves_the_runs_buckets(moto_server, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3CORS_")}
+    env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "conformance", "--endpoint-url", moto_server, "--keep-buckets",
+         "--case", "CFG-RT-00[12]", "--reports-dir", str(tmp_path / "reports"), "-p", "no:cacheprovider"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "buckets kept (--keep-buckets)" in done.stdout
+    names = [b["Name"] for b in _client(moto_server).list_buckets().get("Buckets", [])]
+    assert len(names) == 2 and all(n.startswith("s3cors-") for n in names), names
