@@ -27,9 +27,10 @@ AREAS = {
     "URL": "URL shapes and presigned URLs",
     "HDR": "Header format",
 }
-_ID = re.compile(r"^(?P<area>[A-Z]{3})-[A-Z0-9]+(-[A-Z0-9]+)*-\d{3}$")
+_ID = re.compile(r"(?P<area>[A-Z]{3})-[A-Z0-9]+(-[A-Z0-9]+)*-\d{3}")
 _CASE_KEYS = {"id", "level", "title", "source", "send", "expect", "setup", "note", "retired"}
-_TABLE_KEYS = {"area", "title", "case"}
+_TABLE_KEYS = {"area", "title", "case", "configs"}
+_CONFIG_KEYS = {"rules", "objects", "note"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,19 @@ class Case:
         return {"id": self.id, "area": self.area, "level": self.level, "title": self.title, "source": self.source}
 
 
+def _load_configs(path: Path, configs: Any) -> dict[str, dict]:
+    """Named configurations ([configs.NAME] rules = [...], objects = [...]); rules = [] means none is set."""
+    if not isinstance(configs, dict):
+        raise SuiteUsageError(f"{path}: 'configs' must be a table of named configurations")
+    for name, config in configs.items():
+        if not isinstance(config, dict) or not isinstance(config.get("rules"), list):
+            raise SuiteUsageError(f"{path}: [configs.{name}] needs 'rules' (a list of rules, [] for none)")
+        unknown = set(config) - _CONFIG_KEYS
+        if unknown:
+            raise SuiteUsageError(f"{path}: [configs.{name}]: unknown key(s) {', '.join(sorted(unknown))}")
+    return configs
+
+
 def _load_table(path: Path) -> tuple[str, list[Case]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -62,15 +76,19 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
         raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
     unknown = set(data) - _TABLE_KEYS
     if unknown:
-        raise SuiteUsageError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} (allowed: area, title, case)")
+        raise SuiteUsageError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} "
+                              f"(allowed: {', '.join(sorted(_TABLE_KEYS))})")
     area = data.get("area")
     if area not in AREAS:
         raise SuiteUsageError(f"{path}: 'area' must be one of {', '.join(AREAS)}, not {area!r}")
+    configs = _load_configs(path, data.get("configs", {}))
     rows = data.get("case")
     if not isinstance(rows, list) or not rows:
         raise SuiteUsageError(f"{path}: no [[case]] entries")
     cases = []
     for n, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise SuiteUsageError(f"{path}: case #{n} must be a table ([[case]])")
         where = f"{path}: case #{n} ({row.get('id', 'no id')})"
         unknown = set(row) - _CASE_KEYS
         if unknown:
@@ -79,7 +97,7 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
         for key in ("id", "level", "title", "source"):
             if not isinstance(row.get(key), str) or not row[key].strip():
                 raise SuiteUsageError(f"{where}: required field '{key}' is missing or empty")
-        match = _ID.match(row["id"])
+        match = _ID.fullmatch(row["id"])
         if not match or match.group("area") != area:
             raise SuiteUsageError(f"{where}: ID {row['id']!r} must look like {area}-TOPIC-NNN")
         if row["level"] not in LEVELS:
@@ -89,6 +107,13 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
                 raise SuiteUsageError(f"{where}: '{key}' must be a table")
         if row.get("retired"):
             continue  # a retired case keeps its ID reserved but is not run
+        setup = dict(row.get("setup", {}))
+        if "config" in setup:  # a named configuration of the table: cases sharing it share a bucket
+            if setup["config"] not in configs:
+                raise SuiteUsageError(f"{where}: setup.config {setup['config']!r} is not in [configs] "
+                                      f"(defined: {', '.join(sorted(configs)) or 'none'})")
+            setup = {**configs[setup["config"]], **setup}
+            row = {**row, "setup": setup}
         cases.append(Case(id=row["id"], area=area, level=row["level"], title=row["title"].strip(),
                           source=row["source"].strip(), send=row.get("send", {}), expect=row.get("expect", {}),
                           setup=row.get("setup", {}), note=row.get("note", ""), table=path.name))
@@ -125,10 +150,15 @@ def load_registry(directory: Path | None = None) -> Registry:
     for path in files:
         _, table_cases = _load_table(path)
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        retired |= {r["id"] for r in raw["case"] if r.get("retired")}
+        for case_id in (r["id"] for r in raw["case"] if r.get("retired")):
+            if case_id in retired or case_id in cases:
+                raise SuiteUsageError(f"{path}: retired case ID {case_id} is defined twice")
+            retired.add(case_id)
         for case in table_cases:
             if case.id in cases:
                 raise SuiteUsageError(f"{path}: case ID {case.id} is also defined in {cases[case.id].table}")
+            if case.id in retired:
+                raise SuiteUsageError(f"{path}: case ID {case.id} is retired; a retired ID is never reused")
             cases[case.id] = case
     return Registry(cases, frozenset(retired))
 

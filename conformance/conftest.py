@@ -81,3 +81,43 @@ def check(request: pytest.FixtureRequest) -> Check:
 def poll(s3cors: State) -> Callable:
     """poll(fetch, done): repeat fetch until done(result) or the propagation timeout; the last result."""
     return lambda fetch, done: _poll(fetch, done, s3cors.propagation_timeout)
+
+
+@pytest.fixture(scope="session")
+def _shared_configs() -> dict:
+    """Buckets holding the tables' named configurations, created once per session (and worker)."""
+    return {}
+
+
+@pytest.fixture
+def configured_bucket(case, check: Check, s3: S3, buckets: Buckets, poll: Callable, _shared_configs: dict) -> str:
+    """The bucket holding the case's named configuration (setup.config), shared by every case that uses it:
+    one bucket per configuration under test, not per assertion."""
+    if case.setup.get("bucket") == "missing":
+        return buckets.next_name()
+    key = (case.table, case.setup["config"])
+    if key not in _shared_configs:
+        _shared_configs[key] = _set_up_config(s3, buckets, poll, case.setup)
+    bucket, problem = _shared_configs[key]
+    check.precondition(problem is None, f"configuration {case.setup['config']!r}: {problem}")
+    return bucket
+
+
+def _set_up_config(s3: S3, buckets: Buckets, poll: Callable, setup: dict) -> tuple[str, str | None]:
+    """Create a bucket with the configuration's objects and rules; (bucket, problem or None)."""
+    from .steps import as_multisets, get_rules, put_rules
+
+    bucket = buckets.create()
+    for key in setup.get("objects", []):
+        result = s3.api("put_object", Bucket=bucket, Key=key, Body=b"conformance object\n", ContentType="text/plain")
+        if not result.ok:
+            return bucket, f"PutObject {key} answered {result.status} {result.code}"
+    rules = setup["rules"]
+    if not rules:
+        return bucket, None  # a bucket without CORS configuration
+    put = put_rules(s3, bucket, rules)
+    if not put.ok:
+        return bucket, f"PutBucketCors answered {put.status} {put.code}: {put.message}"
+    poll(lambda: get_rules(s3, bucket), lambda r: r.ok and as_multisets(r.data.get("CORSRules", [])) ==
+         as_multisets(rules))
+    return bucket, None

@@ -217,8 +217,8 @@ def _configure(config: pytest.Config, state: State) -> None:
     for flag, attr in (("--propagation-timeout", "propagation_timeout"), ("--request-timeout", "request_timeout")):
         value = _option(config, flag)
         if value is not None:
-            if value <= 0:
-                raise SuiteUsageError(f"{flag}: must be a positive number of seconds, not {value}")
+            if not 0 < value < 3600:  # also refuses nan and inf, with which polling would never end
+                raise SuiteUsageError(f"{flag}: must be a number of seconds above 0 and below 3600, not {value}")
             setattr(state, attr, value)
     state.options = {"cases": state.case_patterns, "keep_buckets": state.keep_buckets,
                      "propagation_timeout": state.propagation_timeout, "request_timeout": state.request_timeout,

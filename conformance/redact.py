@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 REDACTED = "<redacted>"
 
@@ -53,12 +53,14 @@ class Redactor:
         return [[str(k), self.header(str(k), str(v))] for k, v in pairs]
 
     def url(self, url: str) -> str:
-        """Remove signatures and credentials from a URL's query string."""
+        """Remove signatures and credentials from a URL's query string and user info; all else stays as is."""
         parts = urlsplit(url)
-        if parts.query and any(k.lower() in _SECRET_QUERY for k, _ in parse_qsl(parts.query, keep_blank_values=True)):
-            query = [(k, REDACTED if k.lower() in _SECRET_QUERY else v)
-                     for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-            parts = parts._replace(query=urlencode(query, safe="<>/*"))
-        if parts.username or parts.password:
-            parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
+        if parts.query:
+            items = []
+            for item in parts.query.split("&"):
+                name, eq, _ = item.partition("=")
+                items.append(f"{name}={REDACTED}" if eq and unquote(name).lower() in _SECRET_QUERY else item)
+            parts = parts._replace(query="&".join(items))
+        if "@" in parts.netloc:
+            parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
         return self.text(urlunsplit(parts))

@@ -91,24 +91,24 @@ class Target:
 def strip_userinfo(url: str) -> str:
     """Drop any user:password@ from a URL."""
     parts = urlsplit(url)
-    if "@" in parts.netloc:
-        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
-    return parts.geturl()
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def validate_endpoint_url(url: str, where: str) -> str:
     """Check that url is an absolute http(s) URL with a host; return it without a trailing slash."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError as exc:
+        raise SuiteUsageError(f"{where}: endpoint URL {url!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SuiteUsageError(
             f"{where}: endpoint URL {url!r} must be an absolute http:// or https:// URL with a host "
             f"(for example http://127.0.0.1:9000)")
     if parts.query or parts.fragment:
         raise SuiteUsageError(f"{where}: endpoint URL {url!r} must not have a query or fragment")
-    try:
-        parts.port
-    except ValueError:
-        raise SuiteUsageError(f"{where}: endpoint URL {url!r} has an invalid port") from None
     return url.rstrip("/")
 
 
@@ -169,8 +169,15 @@ def load_profile(path: Path) -> dict[str, Any]:
     if owner.get("expected_bucket_owner", "enforced") not in OWNER_MODES:
         raise SuiteUsageError(f"{path}: 'owner.expected_bucket_owner' must be 'enforced' or 'ignored', "
                               f"not {owner['expected_bucket_owner']!r}")
-    if data.get("propagation_timeout", 1) < 0:
-        raise SuiteUsageError(f"{path}: 'propagation_timeout' must not be negative")
+    if not 0 <= data.get("propagation_timeout", 1) < 3600:  # also refuses nan, which would poll forever
+        raise SuiteUsageError(f"{path}: 'propagation_timeout' must be a number of seconds from 0 to 3600")
+    creds = data.get("credentials", {})
+    if ("access_key_env" in creds) != ("secret_key_env" in creds) or (
+            "session_token_env" in creds and "access_key_env" not in creds):
+        raise SuiteUsageError(f"{path}: [credentials] needs both 'access_key_env' and 'secret_key_env' "
+                              f"('session_token_env' is optional)")
+    if "ca_bundle" in data and not Path(data["ca_bundle"]).is_file():
+        raise SuiteUsageError(f"{path}: 'ca_bundle' {data['ca_bundle']!r}: no such file")
     if "account_id" in owner and not re.fullmatch(r"\d{12}", owner["account_id"]):
         raise SuiteUsageError(f"{path}: 'owner.account_id' must be a 12-digit account ID")
     return data
@@ -241,7 +248,7 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
         name = "endpoint"
     return Target(
         name=name or "endpoint",
-        description=data.get("description", f"S3 endpoint {endpoint}"),
+        description=data.get("description") or f"S3 endpoint {strip_userinfo(endpoint or '')}",
         profile_path=str(path) if path else None,
         endpoint_url=endpoint,
         launch=launch,

@@ -1,0 +1,72 @@
+"""Every case table's stated expectation agrees with the behaviour model (conformance/model.py), so an
+authoring slip in a table or a bug in the model is caught before any server is asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import model
+from conformance.cases import registry
+from conformance.cors import DECISIVE_QUESTIONS, expected_actual, expected_preflight, key_expectations
+from conformance.xmlbody import cors_xml, document_of_size, rules_of_count
+
+REQUEST_AREAS = {"PRE": expected_preflight, "HDR": expected_preflight, "ERR": expected_preflight,
+                 "URL": expected_preflight, "ACT": expected_actual}
+ALL = registry().cases.values()
+REQUEST_CASES = [c for c in ALL if c.area in REQUEST_AREAS and c.expect]
+VAL_CASES = [c for c in ALL if c.area == "VAL" and "content_md5" not in c.send and "bucket" not in c.setup]
+
+
+def _answer(case):
+    return REQUEST_AREAS[case.area](case)
+
+
+@pytest.mark.parametrize("case", REQUEST_CASES, ids=str)
+def test_table_agrees_with_model(case):
+    disagreements = {k: v for k, v in key_expectations(case, _answer(case)).items() if v[0] != v[1]}
+    assert not disagreements, f"{case.id}: table vs model: {disagreements}"
+
+
+@pytest.mark.parametrize("case", REQUEST_CASES, ids=str)
+def test_level_matches_open_questions(case):
+    """A case whose verdict rests on an open question of the spec is INFO, never MUST/SHOULD."""
+    decisive = set(_answer(case).open_questions) & DECISIVE_QUESTIONS
+    if decisive:
+        assert case.level == "INFO", f"{case.id} rests on {sorted(decisive)} and must be INFO"
+
+
+def _validation(case) -> model.Validation:
+    send, generate = case.send, case.send.get("generate", {})
+    if "rules" in generate:
+        return model.validate_rules(rules_of_count(generate["rules"]))
+    if "id_length" in generate:
+        return model.validate_rules([{"ID": "i" * generate["id_length"], "AllowedOrigins": ["https://a.example"],
+                                      "AllowedMethods": ["GET"]}])
+    if "bytes" in generate:
+        return model.validate_document(document_of_size(generate["bytes"])[0].encode())
+    if "raw_rules" in send:
+        return model.validate_document(cors_xml(send["raw_rules"]).encode())
+    if "xml" in send:
+        return model.validate_document(send["xml"].encode())
+    return model.validate_rules(send["rules"])
+
+
+@pytest.mark.parametrize("case", VAL_CASES, ids=str)
+def test_validation_table_agrees_with_model(case):
+    verdict = _validation(case)
+    expect = case.expect
+    if case.level == "INFO":
+        assert verdict.open_questions, f"{case.id} is INFO but the model sees no open question"
+        return
+    assert verdict.accepted == expect["accepted"], (case.id, verdict)
+    if not expect["accepted"] and "code" in expect and expect.get("code_level") != "INFO" and verdict.code:
+        assert verdict.code == expect["code"], (case.id, verdict)
+    if "message" in expect and expect.get("message_level", "SHOULD") != "INFO" and verdict.message:
+        assert verdict.message == expect["message"], (case.id, verdict)
+
+
+def test_a_wrong_table_row_is_caught():
+    """The self-test can fail: a row claiming that the first origin-matching rule answers disagrees."""
+    case = registry().get("PRE-SEL-001")
+    wrong = type(case)(**{**case.__dict__, "expect": {**case.expect, "rule": 1}})
+    assert key_expectations(wrong, expected_preflight(wrong))["rule"] == (1, 2)
