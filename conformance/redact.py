@@ -17,6 +17,11 @@ _SIGV4_SIGNATURE = re.compile(r"(Signature=)([0-9a-fA-F]+|[^,\s]+)")
 _SIGV2 = re.compile(r"^(AWS\s+)([^:\s]+):(\S+)$")
 
 
+def _text(value) -> str:
+    # botocore keeps some header values (Authorization) as bytes.
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
 class Redactor:
     """Knows the run's secret values and removes them, and every signature, from text and exchanges."""
 
@@ -50,7 +55,7 @@ class Redactor:
     def headers(self, items) -> list[list[str]]:
         """Redact a header list or mapping, keeping duplicates and order."""
         pairs = items.items() if hasattr(items, "items") else items
-        return [[str(k), self.header(str(k), str(v))] for k, v in pairs]
+        return [[_text(k), self.header(_text(k), _text(v))] for k, v in pairs]
 
     def url(self, url: str) -> str:
         """Remove signatures and credentials from a URL's query string and user info; all else stays as is."""

@@ -43,10 +43,12 @@ def _created(journal_dir: Path) -> int:
 ])
 def test_interrupted_run_leaves_nothing(moto_server, tmp_path, how, xdist):
     s3 = _client(moto_server)
-    # Buckets that look like the suite's but are not this run's: they must survive.
-    foreign = ["s3cors-991231235959-abcdef-main-0001", "not-the-suite-bucket"]
+    # Buckets that look like the suite's but are not this run's: they must survive. (moto's state is
+    # per process, so buckets of earlier tests in this worker are there too: compare with a snapshot.)
+    foreign = [f"s3cors-991231235959-abcdef-main-{n:04d}" for n in range(1, 3)] + [f"not-the-suite-{how.lower()}"]
     for name in foreign:
         s3.create_bucket(Bucket=name)
+    before = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     reports = tmp_path / "reports"
     env = {k: v for k, v in os.environ.items() if not k.startswith("S3CORS_")}
     env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
@@ -69,11 +71,12 @@ def test_interrupted_run_leaves_nothing(moto_server, tmp_path, how, xdist):
     assert proc.returncode == 2, text  # pytest's "interrupted"
     assert "KeyboardInterrupt" in text or "Interrupted" in text, text[-3000:]
     names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    assert names == set(foreign), f"left behind: {sorted(names - set(foreign))}\n{text[-3000:]}"
+    assert names == before, f"left behind: {sorted(names - before)}, removed: {sorted(before - names)}\n{text[-3000:]}"
     assert not list((reports / ".journal").glob("*.log")), "journal still lists pending buckets"
 
 
 def test_keep_buckets_leaves_the_runs_buckets(moto_server, tmp_path):
+    before = {b["Name"] for b in _client(moto_server).list_buckets().get("Buckets", [])}
     env = {k: v for k, v in os.environ.items() if not k.startswith("S3CORS_")}
     env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
     done = subprocess.run(
@@ -82,5 +85,5 @@ def test_keep_buckets_leaves_the_runs_buckets(moto_server, tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "buckets kept (--keep-buckets)" in done.stdout
-    names = [b["Name"] for b in _client(moto_server).list_buckets().get("Buckets", [])]
-    assert len(names) == 2 and all(n.startswith("s3cors-") for n in names), names
+    kept = {b["Name"] for b in _client(moto_server).list_buckets().get("Buckets", [])} - before
+    assert len(kept) == 2 and all(n.startswith("s3cors-") for n in kept), kept
