@@ -7,7 +7,7 @@ import secrets
 import time
 from pathlib import Path
 
-from .errors import InfraError
+from .errors import InfraError, Unsupported
 from .http import S3
 
 PREFIX = "s3cors"
@@ -50,13 +50,16 @@ class Buckets:
     def remove(self, name: str) -> str | None:
         """Delete one of our buckets with its objects; return a problem description or None."""
         try:
-            listing = self.s3.api("list_objects_v2", Bucket=name)
-            if listing.status == 404:
+            try:
+                listing = self.s3.api("list_objects_v2", Bucket=name)
+            except Unsupported:
+                listing = None  # a target that cannot list: try the bucket alone
+            if listing is not None and listing.status == 404:
                 return None
-            for obj in listing.data.get("Contents", []):
+            for obj in listing.data.get("Contents", []) if listing is not None else []:
                 self.s3.api("delete_object", Bucket=name, Key=obj["Key"])
             result = self.s3.api("delete_bucket", Bucket=name)
-        except InfraError as exc:
+        except (InfraError, Unsupported) as exc:
             return str(exc)
         if result.ok or result.status == 404:
             return None

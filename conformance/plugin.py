@@ -90,6 +90,7 @@ class State:
     started_monotonic: float = 0.0
     interrupted: bool = False
     unusable: str | None = None
+    unsupported: str | None = None  # why bucket CORS as a whole is unsupported on the target, if it is
     old_sigterm: Any = None
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -225,6 +226,7 @@ def _configure(config: pytest.Config, state: State) -> None:
                      "expectations": state.target.expectations, "xdist_workers": _numprocesses(config)}
     if state.is_worker:
         state.run_id = config.workerinput["s3cors_run_id"]
+        state.unsupported = config.workerinput.get("s3cors_unsupported")
         state.target = dataclasses.replace(state.target, endpoint_url=config.workerinput["s3cors_endpoint"])
     else:
         state.run_id = new_run_id()
@@ -254,6 +256,7 @@ class _XdistHooks:
     def pytest_configure_node(self, node) -> None:
         node.workerinput["s3cors_run_id"] = self.state.run_id
         node.workerinput["s3cors_endpoint"] = self.state.target.endpoint_url
+        node.workerinput["s3cors_unsupported"] = self.state.unsupported
 
     def pytest_testnodedown(self, node, error) -> None:
         self.state.worker_requests += int(node.workeroutput.get("s3cors_requests", 0))
@@ -271,7 +274,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     target = state.target
     if target.launch:
-        state.launcher = LAUNCHERS[target.launch]()
+        state.launcher = make_launcher(target, state.reports_dir)
         try:
             url = state.launcher.start()
         except Exception as exc:  # a launcher failing is one clear error, not a traceback per case
@@ -282,6 +285,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if problem:
         state.unusable = problem
         pytest.exit(problem, returncode=EXIT_TARGET_UNUSABLE)
+
+
+def make_launcher(target: Target, reports_dir: Path):
+    """The launcher a profile asks for: the in-process moto, or a local server's start script."""
+    if target.launch == "server":
+        from .servers import ScriptServer
+
+        cfg = target.server
+        return ScriptServer(cfg["name"], reports_dir, ready_path=cfg.get("ready_path", "/"),
+                            ready_contains=cfg.get("ready_contains"), ready_timeout=cfg.get("ready_timeout", 60))
+    return LAUNCHERS[target.launch]()
 
 
 def probe(state: State) -> str | None:
@@ -319,12 +333,35 @@ def probe(state: State) -> str | None:
         return (f"{where} refused to create a bucket: {result.status} {result.code} "
                 f"{result.message or ''} ({hint}; credentials from {state.credentials.origin})")
     buckets.created.append(name)
+    state.unsupported = probe_bucket_cors(state, s3, name)
     left = buckets.cleanup()
     if not left:
         buckets.journal.discard()
     if left:
         return f"{where} created a bucket but could not delete it: {', '.join(left)}"
     return None
+
+
+def probe_bucket_cors(state: State, s3: S3, bucket: str) -> str | None:
+    """Once per run: does the target implement bucket CORS at all? The reason it does not, or None."""
+    if not state.target.capabilities.get("bucket_cors", True):
+        return f"the profile of {state.target.name} says bucket CORS is not implemented"
+    try:
+        result = s3.api("put_bucket_cors", Bucket=bucket, CORSConfiguration={"CORSRules": [
+            {"AllowedOrigins": ["https://probe.example"], "AllowedMethods": ["GET"]}]})
+    except Unsupported as exc:
+        return f"the target answers NotImplemented to PutBucketCors ({exc})"
+    except InfraError:
+        return None  # the cases will meet the same trouble and report it as errors
+    if result.ok:
+        s3.api("delete_bucket_cors", Bucket=bucket)
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = state_of(item.config)
+    if state.active and state.unsupported and case_of(item) is not None:
+        pytest.skip(f"unsupported: {state.unsupported}")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -428,7 +465,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     records = {r["id"]: r for r in _RECORDS}  # one record per case, whatever the number of workers
     state.records = records
     requests = (state.recorder.total if state.recorder else 0) + state.worker_requests
-    meta = run_meta(target=state.target.public(), options=state.options, started=state.started,
+    target = {**state.target.public(), "bucket_cors_unsupported": state.unsupported}
+    meta = run_meta(target=target, options=state.options, started=state.started,
                     finished=now_iso(), duration=time.monotonic() - state.started_monotonic, requests=requests,
                     run_id=state.run_id, interrupted=state.interrupted)
     write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
@@ -477,6 +515,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     for line in summary_lines(records, requests=state.options.get("_requests", 0),
                               wall=time.monotonic() - state.started_monotonic):
         tr.write_line(line)
+    if state.unsupported:
+        tr.write_line(f"every case unsupported: {state.unsupported}", yellow=True)
     if state.expectations:
         tr.write_line(f"expectations: {state.target.expectations} ({len(state.expectations)} known deviations)")
     leftovers = config.stash.get(LEFTOVERS, [])

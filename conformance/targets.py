@@ -14,7 +14,7 @@ from .errors import SuiteUsageError
 from .paths import fixtures_dir
 
 DEFAULT_TARGET = "moto"
-LAUNCHERS = ("embedded-moto",)
+LAUNCHERS = ("embedded-moto", "server")
 OWNER_MODES = ("enforced", "ignored")
 ADDRESSING = ("path", "virtual")
 # Placeholder credentials for targets that accept any (moto, LocalStack); not secrets.
@@ -34,6 +34,7 @@ _SCHEMA: dict[str, Any] = {
     "propagation_timeout": (int, float),
     "credentials": {"access_key_env": str, "secret_key_env": str, "session_token_env": str, "any": bool},
     "owner": {"expected_bucket_owner": str, "account_id": str},
+    "server": {"name": str, "ready_path": str, "ready_contains": str, "ready_timeout": (int, float)},
     "capabilities": {"bucket_cors": bool, "presigned_urls": bool, "virtual_host": bool,
                      "auth_enforced": bool, "post_object": bool},
 }
@@ -75,6 +76,7 @@ class Target:
     owner_mode: str
     account_id: str | None
     propagation_timeout: float = 10.0
+    server: dict[str, Any] = field(default_factory=dict)
     capabilities: dict[str, bool] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
@@ -161,6 +163,8 @@ def load_profile(path: Path) -> dict[str, Any]:
             raise SuiteUsageError(f"{path}: required field '{key}' is missing")
     if "launch" in data and data["launch"] not in LAUNCHERS:
         raise SuiteUsageError(f"{path}: 'launch' must be one of {', '.join(LAUNCHERS)}, not {data['launch']!r}")
+    if data.get("launch") == "server" and not data.get("server", {}).get("name"):
+        raise SuiteUsageError(f"{path}: launch = \"server\" needs [server] name (a folder of fixtures/servers)")
     if "endpoint_url" in data:
         validate_endpoint_url(data["endpoint_url"], f"{path}: 'endpoint_url'")
     if data.get("addressing", "path") not in ADDRESSING:
@@ -259,6 +263,7 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
         owner_mode=owner_mode,
         account_id=account_id,
         propagation_timeout=float(data.get("propagation_timeout", 10.0)),
+        server=dict(data.get("server", {})),
         capabilities={**CAPABILITY_DEFAULTS, **data.get("capabilities", {})},
     ), data
 
