@@ -26,8 +26,8 @@ from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
-from .targets import (Credentials, Settings, Target, _env_bool, resolve_credentials, resolve_target,
-                      strip_userinfo)
+from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
+                      resolve_target, strip_userinfo)
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
@@ -227,6 +227,9 @@ def _configure(config: pytest.Config, state: State) -> None:
     if state.is_worker:
         state.run_id = config.workerinput["s3cors_run_id"]
         state.unsupported = config.workerinput.get("s3cors_unsupported")
+        if "s3cors_credentials" in config.workerinput:
+            state.credentials = Credentials(**config.workerinput["s3cors_credentials"])
+            state.redactor.add(state.credentials.secrets())
         state.target = dataclasses.replace(state.target, endpoint_url=config.workerinput["s3cors_endpoint"])
     else:
         state.run_id = new_run_id()
@@ -257,6 +260,9 @@ class _XdistHooks:
         node.workerinput["s3cors_run_id"] = self.state.run_id
         node.workerinput["s3cors_endpoint"] = self.state.target.endpoint_url
         node.workerinput["s3cors_unsupported"] = self.state.unsupported
+        if self.state.launcher is not None and self.state.launcher.wants_credentials:
+            # Made by the server at start-up; passed in memory over xdist's channel, never written.
+            node.workerinput["s3cors_credentials"] = dataclasses.asdict(self.state.credentials)
 
     def pytest_testnodedown(self, node, error) -> None:
         self.state.worker_requests += int(node.workeroutput.get("s3cors_requests", 0))
@@ -275,12 +281,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     target = state.target
     if target.launch:
         state.launcher = make_launcher(target, state.reports_dir)
+        state.launcher.wants_credentials = bool(state.profile.get("credentials", {}).get("from_server"))
         try:
             url = state.launcher.start()
         except Exception as exc:  # a launcher failing is one clear error, not a traceback per case
             state.unusable = f"could not start the {target.launch} target: {exc}"
             pytest.exit(state.unusable, returncode=EXIT_TARGET_UNUSABLE)
         state.target = dataclasses.replace(target, endpoint_url=url)
+        if getattr(state.launcher, "wants_credentials", False):
+            state.credentials = read_server_credentials(state.launcher.credentials_file)
+            state.redactor.add(state.credentials.secrets())
     problem = probe(state)
     if problem:
         state.unusable = problem

@@ -29,6 +29,11 @@ class Redactor:
         # Longest first so that a secret containing another is removed whole.
         self._secrets = sorted({s for s in (secrets or []) if s and len(s) >= 4}, key=len, reverse=True)
 
+    def add(self, secrets: list[str | None]) -> None:
+        """Learn more secret values (e.g. credentials a started server made)."""
+        known = set(self._secrets) | {s for s in secrets if s and len(s) >= 4}
+        self._secrets = sorted(known, key=len, reverse=True)
+
     def text(self, value: str) -> str:
         """Return value with every known secret replaced."""
         for secret in self._secrets:

@@ -48,6 +48,7 @@ class ScriptServer:
         self.ready_path = ready_path
         self.ready_contains = ready_contains
         self.ready_timeout = ready_timeout
+        self.wants_credentials = False
         self.proc: subprocess.Popen | None = None
         self.datadir: str | None = None
         self.url: str | None = None
@@ -70,12 +71,17 @@ class ScriptServer:
                 raise RuntimeError(f"{self.name} exited with status {self.proc.returncode} before it was ready "
                                    f"(install it with {self.install}); last lines of {self.log}:\n"
                                    f"{log_tail(self.log)}")
-            if self._ready():
+            if self._ready() and (not self.wants_credentials or self.credentials_file.is_file()):
                 return self.url
             pause(0.2)
         self.stop()
         raise RuntimeError(f"{self.name} did not answer on {self.url}{self.ready_path} within "
                            f"{self.ready_timeout:.0f} s; last lines of {self.log}:\n{log_tail(self.log)}")
+
+    @property
+    def credentials_file(self) -> Path:
+        """Where a start script that makes its own credentials writes them."""
+        return Path(self.datadir or "/nonexistent", "credentials")
 
     def _ready(self) -> bool:
         try:

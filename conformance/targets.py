@@ -32,7 +32,8 @@ _SCHEMA: dict[str, Any] = {
     "ca_bundle": str,
     "expectations": str,
     "propagation_timeout": (int, float),
-    "credentials": {"access_key_env": str, "secret_key_env": str, "session_token_env": str, "any": bool},
+    "credentials": {"access_key_env": str, "secret_key_env": str, "session_token_env": str, "any": bool,
+                    "from_server": bool},
     "owner": {"expected_bucket_owner": str, "account_id": str},
     "server": {"name": str, "ready_path": str, "ready_contains": str, "ready_timeout": (int, float)},
     "capabilities": {"bucket_cors": bool, "presigned_urls": bool, "virtual_host": bool,
@@ -271,6 +272,9 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
 def resolve_credentials(target: Target, profile: dict[str, Any] | None, environ=os.environ) -> Credentials:
     """Credentials from the variables the profile names, else the standard AWS variables and files."""
     creds_cfg = (profile or {}).get("credentials", {})
+    if creds_cfg.get("from_server") and target.launch == "server":
+        # The server's start script makes the credentials; they are read once it is up (read_server_credentials).
+        return Credentials(PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, origin="the started server")
     named = {k: creds_cfg[k] for k in ("access_key_env", "secret_key_env", "session_token_env") if k in creds_cfg}
     if named:
         missing = [environ_name for key, environ_name in named.items()
@@ -310,3 +314,14 @@ def _botocore_credentials() -> Credentials | None:
     if not frozen.access_key or not frozen.secret_key:
         return None
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token, origin="botocore credential chain")
+
+
+def read_server_credentials(path: Path) -> Credentials:
+    """Credentials a started server wrote (lines AWS_ACCESS_KEY_ID=..., AWS_SECRET_ACCESS_KEY=...)."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip()
+    if not values.get("AWS_ACCESS_KEY_ID") or not values.get("AWS_SECRET_ACCESS_KEY"):
+        raise SuiteUsageError(f"{path}: the server wrote no AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
+    return Credentials(values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"], origin="the started server")
