@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conformance.errors import SuiteUsageError
 from conformance.targets import (CAPABILITY_DEFAULTS, PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, Settings,
                                  known_targets, load_profile, profile_path, resolve_credentials, resolve_target,
-                                 validate_endpoint_url)
+                                 read_server_credentials, validate_endpoint_url)
 
 BASE = 'description = "x"\nendpoint_url = "http://127.0.0.1:9"\n'
 
@@ -82,7 +82,7 @@ PROFILE_ERRORS = [
                  id="capability-str"),
     pytest.param(BASE + '[owner]\naccount_id = 123456789012\n', r"'owner\.account_id' must be a str, not int",
                  id="account_id-int"),
-    pytest.param(BASE + 'launch = "docker-moto"\n', r"'launch' must be one of embedded-moto, not 'docker-moto'",
+    pytest.param(BASE + 'launch = "docker-moto"\n', r"'launch' must be one of embedded-moto, server, not 'docker-moto'",
                  id="bad-launch"),
     pytest.param(BASE + 'addressing = "vhost"\n', r"'addressing' must be 'path' or 'virtual', not 'vhost'",
                  id="bad-addressing"),
@@ -404,3 +404,19 @@ def test_random_profiles_load_or_raise_usage_error(tmp_path, top, url, tables):
     path = tmp_path / "generated.toml"
     path.write_text(_toml(data), encoding="utf-8")
     _load_or_usage_error(path)
+
+
+def test_server_launch_needs_a_server_name(tmp_path):
+    path = write(tmp_path, 'description = "x"\nlaunch = "server"\n')
+    with pytest.raises(SuiteUsageError, match=r"target\.toml: launch = \"server\" needs \[server\] name"):
+        load_profile(path)
+
+
+def test_credentials_from_a_started_server(tmp_path):
+    creds = tmp_path / "credentials"
+    creds.write_text("AWS_ACCESS_KEY_ID=made-by-server\nAWS_SECRET_ACCESS_KEY=also-made\n")
+    got = read_server_credentials(creds)
+    assert (got.access_key, got.secret_key) == ("made-by-server", "also-made")
+    creds.write_text("nothing useful\n")
+    with pytest.raises(SuiteUsageError, match="credentials: the server wrote no AWS_ACCESS_KEY_ID"):
+        read_server_credentials(creds)
