@@ -58,12 +58,22 @@ class Buckets:
                 return None
             for obj in listing.data.get("Contents", []) if listing is not None else []:
                 self.s3.api("delete_object", Bucket=name, Key=obj["Key"])
+            self._abort_uploads(name)
             result = self.s3.api("delete_bucket", Bucket=name)
         except (InfraError, Unsupported) as exc:
             return str(exc)
         if result.ok or result.status == 404:
             return None
         return f"{result.status} {result.code}"
+
+    def _abort_uploads(self, name: str) -> None:
+        """Abort multipart uploads a case left open (they would keep the bucket from being deleted)."""
+        try:
+            uploads = self.s3.api("list_multipart_uploads", Bucket=name)
+        except Unsupported:
+            return
+        for upload in uploads.data.get("Uploads", []) if uploads.ok else []:
+            self.s3.api("abort_multipart_upload", Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
 
     def discard(self, name: str) -> None:
         """Remove one bucket now (unless buckets are kept); on trouble it stays registered for cleanup()."""

@@ -243,15 +243,18 @@ class S3:
 
     def request(self, method: str, bucket: str | None = None, key: str | None = None, *,
                 query: str | None = None, headers: dict[str, str] | None = None, body: bytes | None = None,
-                sign: bool = True, content_md5: bool = False, note: str = "", url: str | None = None) -> Response:
-        """Send one raw request (retried on connection trouble and 5xx); every attempt is recorded."""
+                sign: bool = True, content_md5: bool = False, note: str = "", url: str | None = None,
+                wrong_secret: bool = False) -> Response:
+        """Send one raw request (retried on connection trouble and 5xx); every attempt is recorded.
+
+        wrong_secret signs with a secret key that is not the account's, so the server must refuse it (403)."""
         url = url or self.url(bucket, key, query)
         headers = dict(headers or {})
         if content_md5 and body is not None:
             headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
         last_problem = ""
         for attempt in range(1, RAW_ATTEMPTS + 1):
-            send_headers = self._signed(method, url, headers, body) if sign else headers
+            send_headers = self._signed(method, url, headers, body, wrong_secret) if sign else headers
             started = time.monotonic()
             label = note + (f" (attempt {attempt})" if attempt > 1 else "")
             try:
@@ -274,9 +277,14 @@ class S3:
         raise InfraError(f"{method} {self.recorder.redactor.url(url)}: {self.recorder.redactor.text(last_problem)} "
                          f"after {RAW_ATTEMPTS} attempts")
 
-    def _signed(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> dict[str, str]:
+    def _signed(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+                wrong_secret: bool = False) -> dict[str, str]:
         request = AWSRequest(method=method, url=url, data=body or b"", headers=headers)
-        S3SigV4Auth(self._signer_credentials, "s3", self.target.region).add_auth(request)
+        credentials = self._signer_credentials
+        if wrong_secret:
+            credentials = BotoCredentials(credentials.access_key, "s3cors-not-the-secret-key",
+                                          credentials.token)
+        S3SigV4Auth(credentials, "s3", self.target.region).add_auth(request)
         return dict(request.headers.items())
 
     def preflight(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,

@@ -96,7 +96,7 @@ class Request:
     origin: str | None = None           # Origin header (None = absent)
     request_method: str | None = None   # Access-Control-Request-Method (None = absent)
     request_headers: str | None = None  # raw Access-Control-Request-Headers value (None = absent)
-    resource: str = "object"            # "object" (URL names a key) or "bucket" (bucket URL)
+    resource: str = "object"            # "object" (URL names a key), "bucket" (bucket URL) or "service" (GET /)
     bucket_exists: bool = True
 
 
@@ -267,8 +267,8 @@ def evaluate_preflight(rules: Sequence[Rule] | None, request: Request) -> Answer
 
 def evaluate_actual(rules: Sequence[Rule] | None, request: Request) -> Answer:
     """The CORS headers on a non-OPTIONS request; CORS never changes its status, so status is None (§6)."""
-    if request.origin is None or rules is None or not request.bucket_exists:
-        return Answer(None)
+    if request.origin is None or rules is None or not request.bucket_exists or request.resource == "service":
+        return Answer(None)  # §6: ListBuckets (the service) never gets CORS headers
     # §5: an Access-Control-Request-Method header, when present, is matched instead of the verb.
     method = request.method if request.request_method is None else request.request_method
     names = parse_request_headers(request.request_headers)

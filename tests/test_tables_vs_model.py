@@ -70,3 +70,23 @@ def test_a_wrong_table_row_is_caught():
     case = registry().get("PRE-SEL-001")
     wrong = type(case)(**{**case.__dict__, "expect": {**case.expect, "rule": 1}})
     assert key_expectations(wrong, expected_preflight(wrong))["rule"] == (1, 2)
+
+
+CONSISTENCY_CASES = [c for c in ALL if c.area == "ACT" and "pairs" in c.send]
+
+
+@pytest.mark.parametrize("case", CONSISTENCY_CASES, ids=str)
+def test_consistency_table_agrees_with_model(case):
+    """ACT-CONS rows: `allowed` per pair is the model's preflight verdict and its actual-request verdict."""
+    rules = [model.Rule.from_boto(r) for r in case.setup["rules"]]
+    assert len(case.expect["allowed"]) == len(case.send["pairs"]), case.id
+    for (origin, method), allowed in zip(case.send["pairs"], case.expect["allowed"]):
+        pre = model.evaluate_preflight(rules, model.Request("OPTIONS", origin, method))
+        act = model.evaluate_actual(rules, model.Request(method, origin))
+        assert (pre.status == 200) == allowed == ("Access-Control-Allow-Origin" in act.headers), (case.id, origin, method)
+
+
+def test_every_request_area_has_a_model():
+    """A new area with request cases must be added to REQUEST_AREAS, or its tables go unchecked."""
+    areas = {c.area for c in ALL if c.area not in ("CFG", "VAL", "EBO")}
+    assert areas <= set(REQUEST_AREAS), areas - set(REQUEST_AREAS)

@@ -1,0 +1,114 @@
+"""ACT: CORS headers on actual (non-preflight) cross-origin requests, and that CORS never changes what the
+request does (fixtures/cases/actual_requests.toml; expectations from conformance/model.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conformance.cases import cases
+from conformance.cors import ACAO, PROBE_KEY, check_actual, expected_actual
+from conformance.http import S3, Response
+
+BODY = b"conformance object\n"
+UPLOAD_ID = re.compile(rb"<UploadId>([^<]+)</UploadId>")
+
+
+def _key(case, http: str) -> str | None:
+    """The object a case's request goes to; writes and deletes get a key of their own."""
+    send = case.send
+    if send.get("resource") in ("bucket", "service"):
+        return None
+    if "key" in send:
+        return send["key"]
+    return PROBE_KEY if http in ("GET", "HEAD") else f"act/{case.id.lower()}-{http.lower()}.txt"
+
+
+def _send(s3: S3, case, bucket: str, http: str, key: str | None, origin: str | None, *, signed: bool = True,
+          wrong_secret: bool = False, note: str = "") -> Response:
+    """One actual request with the case's Origin and Access-Control-Request-* headers."""
+    send = case.send
+    headers: dict[str, str] = {}
+    if origin is not None:
+        headers["Origin"] = origin
+    if send.get("method") is not None:
+        headers["Access-Control-Request-Method"] = send["method"]
+    if send.get("headers") is not None:
+        headers["Access-Control-Request-Headers"] = send["headers"]
+    headers.update(send.get("extra_headers", {}))
+    body = None
+    if http == "PUT":
+        body = BODY
+        headers["Content-Type"] = "text/plain"
+    target_bucket = None if send.get("resource") == "service" else bucket
+    return s3.request(http, target_bucket, key, query=send.get("query") if http == "POST" else None,
+                      headers=headers, body=body, sign=signed, wrong_secret=wrong_secret,
+                      note=note or f"{http} with Origin ({case.id})")
+
+
+def _prepare(check, s3: S3, bucket: str, http: str, key: str | None) -> None:
+    """A DELETE needs an object to delete (put without Origin, signed)."""
+    if http == "DELETE" and key is not None:
+        put = s3.api("put_object", Bucket=bucket, Key=key, Body=BODY)
+        check.precondition(put.ok, f"PutObject {key} for the DELETE answered {put.status} {put.code}")
+
+
+def _tidy(s3: S3, bucket: str, key: str | None, resp: Response) -> None:
+    """Abort a multipart upload the POST opened (the bucket removal also aborts leftovers)."""
+    found = UPLOAD_ID.search(resp.body or b"")
+    if found and key is not None:
+        s3.api("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=found.group(1).decode())
+
+
+def _object_status(s3: S3, bucket: str, key: str) -> int:
+    return s3.api("head_object", Bucket=bucket, Key=key).status
+
+
+@cases("ACT-*", where=lambda c: "pairs" not in c.send)
+def test_actual_request(case, check, s3, target, configured_bucket):
+    send, expect = case.send, case.expect
+    wrong_secret = send.get("signature") == "wrong"
+    if wrong_secret and not target.capabilities.get("auth_enforced"):
+        pytest.skip("unsupported: the profile says the target does not enforce authentication")
+    signed = send.get("signed", True)
+    http = send["http"]
+    key = _key(case, http)
+    missing_bucket = case.setup.get("bucket") == "missing"
+    if not missing_bucket:
+        _prepare(check, s3, configured_bucket, http, key)
+    resp = _send(s3, case, configured_bucket, http, key, send.get("origin"), signed=signed,
+                 wrong_secret=wrong_secret)
+    if http == "POST":
+        _tidy(s3, configured_bucket, key, resp)
+    check.observe("status", resp.status)
+    if "op_status" in expect and (signed or wrong_secret):
+        # CORS only adds or omits headers; the request itself must be answered as it would be without them.
+        check.must(resp.status == expect["op_status"], "the request is answered as without CORS",
+                   expect["op_status"], resp.status)
+        if "op_code" in expect and http != "HEAD":
+            check.should(resp.code == expect["op_code"], "error Code", expect["op_code"], resp.code)
+    marked = any("ExposeHeaders" in r for r in case.setup.get("rules", []))
+    focus = {"origin"} | ({"rule"} if marked else set()) | set(send.get("focus", []))
+    check_actual(check, expected_actual(case), resp, focus, send.get("method") or http)
+    if expect.get("stored"):
+        check.must(_object_status(s3, configured_bucket, key) == 200, "the PUT stored the object (HeadObject 200)",
+                   200, _object_status(s3, configured_bucket, key))
+    if expect.get("removed"):
+        status = _object_status(s3, configured_bucket, key)
+        check.must(status == 404, "the DELETE removed the object (HeadObject 404)", 404, status)
+
+
+@cases("ACT-*", where=lambda c: "pairs" in c.send)
+def test_preflight_and_actual_agree(case, check, s3, configured_bucket):
+    """Per (origin, method): the actual request carries ACAO exactly when the preflight succeeds."""
+    for origin, method in case.send["pairs"]:
+        key = _key(case, method)
+        pre = s3.preflight(configured_bucket, key, origin, method, note=f"preflight {origin} {method} ({case.id})")
+        _prepare(check, s3, configured_bucket, method, key)
+        resp = _send(s3, case, configured_bucket, method, key, origin, note=f"{method} {origin} ({case.id})")
+        allowed, has_acao = 200 <= pre.status < 300, resp.header(ACAO) is not None
+        check.observe(f"{origin} {method}", {"preflight": pre.status, "actual ACAO": resp.header(ACAO)})
+        check.must(allowed == has_acao, f"{origin} {method}: ACAO on the actual request exactly when the "
+                   "preflight succeeds", f"preflight {pre.status} -> ACAO {'present' if allowed else 'absent'}",
+                   resp.header(ACAO))
