@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-COMMANDS = {"matrix": "turn results.json files of several targets into the Markdown compatibility matrix"}
+# name: (module with a main(argv) -> int, one-line description)
+COMMANDS = {
+    "matrix": ("conformance.matrix", "turn results.json files of several targets into the Markdown compatibility matrix"),
+    "diff": ("conformance.diff", "compare two results.json case by case (worse, better, changed); exit 1 when worse"),
+    "cleanup": ("conformance.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
+}
 
 
 def main(argv: list[str]) -> int:
     """Dispatch to a command."""
     if not argv or argv[0] not in COMMANDS:
         print("usage: python -m conformance COMMAND ...\n" +
-              "\n".join(f"  {name:8} {text}" for name, text in COMMANDS.items()), file=sys.stderr)
+              "\n".join(f"  {name:8} {text}" for name, (_, text) in COMMANDS.items()), file=sys.stderr)
         return 2
-    if argv[0] == "matrix":
-        from .matrix import main as matrix
-
-        return matrix(argv[1:])
-    return 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return module.main(argv[1:])
 
 
 if __name__ == "__main__":

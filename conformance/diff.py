@@ -1,0 +1,136 @@
+"""Regression diff: two runs' results.json compared case by case (worse, better, changed otherwise).
+
+Verdicts are compared, not outcomes: the verdict is what the server did before any expectation file was
+applied, so two servers (or two versions) with different expectation files still compare fairly."""
+
+from __future__ import annotations
+
+import html
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .matrix import load_run
+
+# Verdicts on one scale; the others (info, unsupported, error) are not better or worse, only different.
+RANK = {"pass": 2, "non-strict": 1, "fail": 0}
+USAGE = "usage: python -m conformance diff OLD/results.json NEW/results.json [-o REPORT.md] [--html REPORT.html]"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One case whose verdict differs between the runs."""
+
+    case_id: str
+    level: str
+    title: str
+    old: str     # verdict in the old run, "-" when the case was not in it
+    new: str
+    reason: str  # why the new verdict (the failed checks), or the old one when the case went away
+
+
+def _verdict(record: dict) -> str:
+    return record.get("verdict") or record.get("outcome", "?")
+
+
+def compare(old: dict, new: dict) -> dict[str, list[Change]]:
+    """Changes grouped as worse, better and changed (everything else that differs, added and removed cases)."""
+    before = {r["id"]: r for r in old["cases"]}
+    after = {r["id"]: r for r in new["cases"]}
+    groups: dict[str, list[Change]] = {"worse": [], "better": [], "changed": []}
+    for case_id in sorted(before.keys() | after.keys()):
+        a, b = before.get(case_id), after.get(case_id)
+        va, vb = (_verdict(a) if a else "-"), (_verdict(b) if b else "-")
+        if va == vb:
+            continue
+        meta = b or a
+        change = Change(case_id, meta.get("level", "?"), meta.get("title", ""), va, vb,
+                        (b or {}).get("reason") or (a or {}).get("reason") or "")
+        if va in RANK and vb in RANK:
+            groups["worse" if RANK[vb] < RANK[va] else "better"].append(change)
+        else:
+            groups["changed"].append(change)
+    return groups
+
+
+def _run_line(run: dict) -> str:
+    target = run.get("target", {})
+    return (f"{target.get('name', '?')} ({target.get('description') or target.get('endpoint') or ''}), "
+            f"started {run.get('started', '?')}").replace("()", "").strip()
+
+
+HEADINGS = {"worse": "Got worse", "better": "Got better", "changed": "Changed otherwise (error, unsupported, "
+            "info, added or removed cases)"}
+
+
+def markdown(old: dict, new: dict, groups: dict[str, list[Change]]) -> str:
+    """The diff as Markdown."""
+    lines = ["# Conformance diff", "", f"- old: {_run_line(old)}", f"- new: {_run_line(new)}", "",
+             f"**{len(groups['worse'])} worse, {len(groups['better'])} better, {len(groups['changed'])} "
+             f"changed otherwise** (verdicts before expectation files)."]
+    for key, heading in HEADINGS.items():
+        lines += ["", f"## {heading} ({len(groups[key])})", ""]
+        if not groups[key]:
+            lines.append("None.")
+            continue
+        lines += ["| case | level | requirement | old | new | why (new run) |", "|---|---|---|---|---|---|"]
+        for c in groups[key]:
+            cells = [c.case_id, c.level, c.title, c.old, c.new, c.reason[:300]]
+            lines.append("| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def html_page(old: dict, new: dict, groups: dict[str, list[Change]]) -> str:
+    """The diff as one self-contained HTML page (no scripts, no external resources)."""
+    e = html.escape
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Conformance diff</title><style>",
+             "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+             "padding:4px 8px;vertical-align:top}.worse{color:#b00}.better{color:#070}</style></head><body>",
+             "<h1>Conformance diff</h1>", f"<p>old: {e(_run_line(old))}<br>new: {e(_run_line(new))}</p>",
+             f"<p><b>{len(groups['worse'])} worse, {len(groups['better'])} better, "
+             f"{len(groups['changed'])} changed otherwise</b> (verdicts before expectation files).</p>"]
+    for key, heading in HEADINGS.items():
+        parts.append(f"<h2 class='{key}'>{e(heading)} ({len(groups[key])})</h2>")
+        if not groups[key]:
+            parts.append("<p>None.</p>")
+            continue
+        parts.append("<table><tr><th>case</th><th>level</th><th>requirement</th><th>old</th><th>new</th>"
+                     "<th>why (new run)</th></tr>")
+        for c in groups[key]:
+            parts.append("<tr>" + "".join(f"<td>{e(x)}</td>" for x in
+                                          (c.case_id, c.level, c.title, c.old, c.new, c.reason)) + "</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def main(argv: list[str]) -> int:
+    """python -m conformance diff OLD NEW [-o FILE.md] [--html FILE.html]; exit 1 when a case got worse."""
+    outputs: dict[str, Path] = {}
+    args = list(argv)
+    for flag in ("-o", "--html"):
+        if flag in args:
+            i = args.index(flag)
+            if i + 1 >= len(args):
+                print(f"{flag} needs a file name\n{USAGE}", file=sys.stderr)
+                return 2
+            outputs[flag] = Path(args[i + 1])
+            del args[i:i + 2]
+    if len(args) != 2 or any(a.startswith("-") for a in args):
+        print(USAGE, file=sys.stderr)
+        return 2
+    old, new = (load_run(Path(p)) for p in args)
+    groups = compare(old, new)
+    text = markdown(old, new, groups)
+    if "-o" in outputs:
+        outputs["-o"].parent.mkdir(parents=True, exist_ok=True)
+        outputs["-o"].write_text(text, encoding="utf-8")
+    if "--html" in outputs:
+        outputs["--html"].parent.mkdir(parents=True, exist_ok=True)
+        outputs["--html"].write_text(html_page(old, new, groups), encoding="utf-8")
+    for key in ("worse", "better", "changed"):
+        print(f"{len(groups[key]):4d} {key}" + "".join(f"\n       {c.case_id}: {c.old} -> {c.new}"
+                                                       for c in groups[key]))
+    for path in outputs.values():
+        print(f"wrote {path}")
+    return 1 if groups["worse"] else 0

@@ -1,0 +1,73 @@
+"""The regression diff command: grouping, exit status, Markdown and HTML output, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.__main__ import main as cli
+from conformance.diff import compare, main
+
+
+def _case(case_id, verdict, outcome=None, reason=""):
+    return {"id": case_id, "area": case_id.split("-")[0], "level": "MUST", "title": f"title of {case_id} <b>",
+            "verdict": verdict, "outcome": outcome or verdict, "reason": reason}
+
+
+def _write(tmp_path, name, cases):
+    data = {"schema": "s3cors-results/1", "started": "2026-11-27T10:00:00Z",
+            "target": {"name": name, "description": f"{name} 1.0"}, "cases": cases}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+OLD = [_case("PRE-A-001", "pass"), _case("PRE-A-002", "fail"), _case("PRE-A-003", "non-strict"),
+       _case("PRE-A-004", "pass"), _case("PRE-A-005", "info"), _case("PRE-A-006", "pass")]
+NEW = [_case("PRE-A-001", "fail", "expected-fail", reason="[MUST] ACAO: expected '*', got None"),
+       _case("PRE-A-002", "pass"), _case("PRE-A-003", "non-strict"), _case("PRE-A-004", "error"),
+       _case("PRE-A-005", "info"), _case("PRE-A-007", "pass")]
+
+
+def test_groups():
+    groups = compare({"cases": OLD}, {"cases": NEW})
+    assert [c.case_id for c in groups["worse"]] == ["PRE-A-001"]
+    assert [c.case_id for c in groups["better"]] == ["PRE-A-002"]
+    # pass -> error, a removed case and an added case are changes, neither better nor worse
+    assert [(c.case_id, c.old, c.new) for c in groups["changed"]] == [
+        ("PRE-A-004", "pass", "error"), ("PRE-A-006", "pass", "-"), ("PRE-A-007", "-", "pass")]
+
+
+def test_verdicts_not_outcomes_are_compared():
+    """A deviation recorded in one run's expectation file is still a deviation."""
+    old = [_case("PRE-A-001", "fail", "expected-fail")]
+    new = [_case("PRE-A-001", "fail", "fail")]
+    assert not any(compare({"cases": old}, {"cases": new}).values())
+
+
+def test_exit_status_and_files(tmp_path, capsys):
+    old, new = _write(tmp_path, "old", OLD), _write(tmp_path, "new", NEW)
+    md, page = tmp_path / "out" / "diff.md", tmp_path / "out" / "diff.html"
+    assert cli(["diff", old, new, "-o", str(md), "--html", str(page)]) == 1
+    text = md.read_text()
+    assert "**1 worse, 1 better, 3 changed otherwise**" in text
+    assert "| PRE-A-001 | MUST | title of PRE-A-001 <b> | pass | fail | [MUST] ACAO: expected '*', got None |" in text
+    body = page.read_text()
+    assert "title of PRE-A-001 &lt;b&gt;" in body and "<script" not in body
+    assert "PRE-A-001: pass -> fail" in capsys.readouterr().out
+    # Only better: exit 0, so CI gates on regressions only.
+    assert main([new, _write(tmp_path, "newer", [dict(c, verdict="pass") for c in NEW])]) == 0
+
+
+@pytest.mark.parametrize("args", [[], ["one.json"], ["a.json", "b.json", "-o"], ["--bogus", "a.json"]])
+def test_usage(args, capsys):
+    assert main(args) == 2
+    assert "usage: python -m conformance diff" in capsys.readouterr().err
+
+
+def test_not_results(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(SystemExit, match="not a results.json"):
+        main([str(bad), str(bad)])
