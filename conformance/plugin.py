@@ -25,6 +25,7 @@ from .expectations import Expectation, expectations_path, load_expectations
 from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
+from .junit import write_junit
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
 from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
                       resolve_target, strip_userinfo)
@@ -480,6 +481,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
                     finished=now_iso(), duration=time.monotonic() - state.started_monotonic, requests=requests,
                     run_id=state.run_id, interrupted=state.interrupted)
     write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
+    write_junit(state.reports_dir / "results.json", state.reports_dir / "junit.xml")
     state.options["_requests"] = requests
 
 
@@ -534,7 +536,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         tr.write_line(f"WARNING: buckets left behind: {', '.join(leftovers)}", red=True)
     if state.keep_buckets:
         tr.write_line(f"buckets kept (--keep-buckets): prefix {PREFIX}-{state.run_id}-")
-    tr.write_line(f"results: {state.reports_dir / 'results.json'}")
+    tr.write_line(f"results: {state.reports_dir / 'results.json'}, {state.reports_dir / 'junit.xml'}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
