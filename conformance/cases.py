@@ -26,6 +26,8 @@ AREAS = {
     "ERR": "Error answers",
     "URL": "URL shapes and presigned URLs",
     "HDR": "Header format",
+    "GEN": "Generated differential properties",
+    "BRW": "Browser verdicts (headless Chromium)",
 }
 _ID = re.compile(r"(?P<area>[A-Z]{3})-[A-Z0-9]+(-[A-Z0-9]+)*-\d{3}")
 _CASE_KEYS = {"id", "level", "title", "source", "send", "expect", "setup", "note", "retired"}

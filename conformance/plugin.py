@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import secrets
 import signal
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ from .junit import write_junit
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
 from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
                       resolve_target, strip_userinfo)
+
+DEFAULT_FUZZ_EXAMPLES = 50    # per property: enough to catch the common deviations in CI, cheap on every server
+DEFAULT_FUZZ_SEED = 20261127  # fixed, so CI verdicts are reproducible; --fuzz-seed random explores
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
@@ -55,6 +59,14 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
      "help": "how long to poll for a new configuration to take effect (default: the profile's, else 10)"}),
     ("--request-timeout", "S3CORS_REQUEST_TIMEOUT", {"type": float, "metavar": "SECONDS",
      "help": "timeout of one HTTP request (default: 30)"}),
+    ("--fuzz-examples", "S3CORS_FUZZ_EXAMPLES", {"type": int, "metavar": "N",
+     "help": f"examples per generated property (GEN cases; default {DEFAULT_FUZZ_EXAMPLES}, 0 skips them)"}),
+    ("--fuzz-seed", "S3CORS_FUZZ_SEED", {"metavar": "N|random",
+     "help": f"seed of the generated examples (default {DEFAULT_FUZZ_SEED}: every run draws the same ones)"}),
+    ("--browser", "S3CORS_BROWSER", {"action": "store_true", "default": None,
+     "help": "also run the browser cases (BRW) in a headless Chromium"}),
+    ("--chromium", "S3CORS_CHROMIUM", {"metavar": "PATH",
+     "help": "the Chromium executable for --browser (default: chromium on PATH)"}),
 ]
 
 MARKERS = [
@@ -84,6 +96,10 @@ class State:
     keep_buckets: bool = False
     propagation_timeout: float = 10.0
     request_timeout: float = 30.0
+    fuzz_examples: int = DEFAULT_FUZZ_EXAMPLES
+    fuzz_seed: int = DEFAULT_FUZZ_SEED
+    browser: bool = False
+    chromium: str | None = None
     launcher: Any = None
     records: dict[str, dict] = field(default_factory=dict)
     worker_requests: int = 0
@@ -126,6 +142,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(flag, dest="s3cors_" + flag[2:].replace("-", "_"), **kwargs)
 
 
+def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
+    """--fuzz-examples, --fuzz-seed (workers get the controller's seed), --browser, --chromium."""
+    examples = _option(config, "--fuzz-examples")
+    if examples is not None:
+        if not 0 <= examples <= 100_000:
+            raise SuiteUsageError(f"--fuzz-examples: must be between 0 and 100000, not {examples}")
+        state.fuzz_examples = examples
+    if state.is_worker:
+        state.fuzz_seed = config.workerinput["s3cors_fuzz_seed"]
+    else:
+        seed = _option(config, "--fuzz-seed")
+        if seed == "random":
+            state.fuzz_seed = secrets.randbelow(2**32)
+        elif seed is not None:
+            try:
+                state.fuzz_seed = int(seed)
+            except ValueError:
+                raise SuiteUsageError(f"--fuzz-seed: must be a whole number or 'random', not {seed!r}") from None
+    state.browser = bool(_option(config, "--browser"))
+    state.chromium = _option(config, "--chromium")
+
+
 def _option(config: pytest.Config, flag: str) -> Any:
     """The value of an option: command line first, then its environment twin (converted and validated)."""
     dest = "s3cors_" + flag[2:].replace("-", "_")
@@ -141,9 +179,9 @@ def _option(config: pytest.Config, flag: str) -> Any:
         return (not value) if flag == "--no-verify-tls" else value
     if kwargs.get("action") == "append":
         return [p.strip() for p in raw.split(",") if p.strip()]
-    if kwargs.get("type") is float:
+    if kwargs.get("type") in (float, int):
         try:
-            return float(raw)
+            return kwargs["type"](raw)
         except ValueError:
             raise SuiteUsageError(f"environment variable {env}={raw!r}: not a number") from None
     if "choices" in kwargs and raw not in kwargs["choices"]:
@@ -222,7 +260,9 @@ def _configure(config: pytest.Config, state: State) -> None:
             if not 0 < value < 3600:  # also refuses nan and inf, with which polling would never end
                 raise SuiteUsageError(f"{flag}: must be a number of seconds above 0 and below 3600, not {value}")
             setattr(state, attr, value)
+    _fuzz_and_browser_options(config, state)
     state.options = {"cases": state.case_patterns, "keep_buckets": state.keep_buckets,
+                     "fuzz_examples": state.fuzz_examples, "fuzz_seed": state.fuzz_seed, "browser": state.browser,
                      "propagation_timeout": state.propagation_timeout, "request_timeout": state.request_timeout,
                      "expectations": state.target.expectations, "xdist_workers": _numprocesses(config)}
     if state.is_worker:
@@ -259,6 +299,7 @@ class _XdistHooks:
 
     def pytest_configure_node(self, node) -> None:
         node.workerinput["s3cors_run_id"] = self.state.run_id
+        node.workerinput["s3cors_fuzz_seed"] = self.state.fuzz_seed
         node.workerinput["s3cors_endpoint"] = self.state.target.endpoint_url
         node.workerinput["s3cors_unsupported"] = self.state.unsupported
         if self.state.launcher is not None and self.state.launcher.wants_credentials:
