@@ -46,6 +46,7 @@ class Recorder:
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self.current: list[dict] | None = None
+        self.on_exchange: Callable[[dict], None] | None = None  # e.g. an Allure step per exchange of a case
         self.total = 0
         self._pending = threading.local()
 
@@ -70,6 +71,8 @@ class Recorder:
         if self.current is not None:
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
+            if self.on_exchange is not None:
+                self.on_exchange(exchange)
         return exchange
 
     # botocore event handlers: one before-send and one response-received per attempt.

@@ -26,6 +26,7 @@ from .expectations import Expectation, expectations_path, load_expectations
 from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
+from . import allure_support
 from .junit import write_junit
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
 from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
@@ -162,6 +163,13 @@ def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
                 raise SuiteUsageError(f"--fuzz-seed: must be a whole number or 'random', not {seed!r}") from None
     state.browser = bool(_option(config, "--browser"))
     state.chromium = _option(config, "--chromium")
+    if state.browser:  # one clear error at start, not a failure per browser case
+        from .browser.driver import BrowserUnavailable, find_browser
+
+        try:
+            find_browser(state.chromium)
+        except BrowserUnavailable as exc:
+            raise SuiteUsageError(str(exc)) from None
 
 
 def _option(config: pytest.Config, flag: str) -> Any:
@@ -189,6 +197,20 @@ def _option(config: pytest.Config, flag: str) -> Any:
     return raw
 
 
+def _refuse_lost_ini(config: pytest.Config) -> None:
+    """Stop a run whose pytest.ini was skipped because pytest mistook an option's value for a test path.
+
+    pytest picks its root directory before plugins' options are known, so in '--reports-dir /tmp/x' an
+    existing /tmp/x counts as a path: the root becomes /tmp/x, pytest.ini is not read, and the whole checkout
+    (tests/ included) would be collected."""
+    ini = Path(config.invocation_params.dir, "pytest.ini")
+    if config.inipath is None and ini.is_file() and "conformance" in ini.read_text(encoding="utf-8", errors="replace"):
+        raise pytest.UsageError(
+            f"pytest took {config.rootpath} as its root directory and did not read {ini}: an option value that "
+            "is an existing directory (like '--reports-dir /tmp/x' or '--alluredir /tmp/x') was taken for a "
+            "test path. Write such options with '=': --reports-dir=/tmp/x")
+
+
 def runs_suite(config: pytest.Config) -> bool:
     """True when the run collects the conformance package (so a target is needed)."""
     for arg in config.args:
@@ -209,7 +231,10 @@ def runs_suite(config: pytest.Config) -> bool:
     return False
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest's own pytest_configure reads --clean-alluredir
 def pytest_configure(config: pytest.Config) -> None:
+    allure_support.prepare(config, is_worker=hasattr(config, "workerinput"))
+    _refuse_lost_ini(config)
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     state = State()
@@ -237,6 +262,10 @@ def _configure(config: pytest.Config, state: State) -> None:
     state.credentials = resolve_credentials(state.target, state.profile)
     state.redactor = Redactor(state.credentials.secrets())
     state.recorder = Recorder(state.redactor)
+    if allure_support.allure_dir(config):
+        state.recorder.on_exchange = allure_support.step_for
+        config.pluginmanager.register(allure_support.AllureBridge(case_of, lambda r: getattr(r, "s3cors", None)),
+                                      "s3cors-allure")
     state.registry = registry()
     if state.target.expectations:
         state.expectations = load_expectations(expectations_path(state.target.expectations),
@@ -412,12 +441,18 @@ def probe_bucket_cors(state: State, s3: S3, bucket: str) -> str | None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = state_of(item.config)
-    if state.active and state.unsupported and case_of(item) is not None:
+    case = case_of(item)
+    if state.active and state.unsupported and case is not None:
         pytest.skip(f"unsupported: {state.unsupported}")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = state_of(config)
+    if state.active and not state.browser:  # browser cases are opt-in (--browser): deselected, never passed
+        browser_items = [i for i in items if getattr(case_of(i), "area", None) == "BRW"]
+        if browser_items:
+            config.hook.pytest_deselected(items=browser_items)
+            items[:] = [i for i in items if getattr(case_of(i), "area", None) != "BRW"]
     if not state.active or not state.case_patterns:
         return
     wanted = {c.id for c in state.registry.select(state.case_patterns)}
@@ -451,7 +486,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem):
             state.recorder.current = None
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)  # innermost: report plugins (allure, junit) see the shaped report
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     state = state_of(item.config)
@@ -516,6 +551,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
             session.config.stash[LEFTOVERS] = leftovers
     records = {r["id"]: r for r in _RECORDS}  # one record per case, whatever the number of workers
     state.records = records
+    from .browser.report import link_related
+
+    session.config.stash[BROWSER_DISAGREEMENTS] = link_related(records)  # BRW verdicts beside related cases
     requests = (state.recorder.total if state.recorder else 0) + state.worker_requests
     target = {**state.target.public(), "bucket_cors_unsupported": state.unsupported}
     meta = run_meta(target=target, options=state.options, started=state.started,
@@ -523,10 +561,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
                     run_id=state.run_id, interrupted=state.interrupted)
     write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
     write_junit(state.reports_dir / "results.json", state.reports_dir / "junit.xml")
+    allure_support.write_environment(session.config, meta, state.redactor.text)
     state.options["_requests"] = requests
 
 
 LEFTOVERS = pytest.StashKey[list]()
+BROWSER_DISAGREEMENTS = pytest.StashKey[list]()
+
+
+def _browser_lines(state: State, config: pytest.Config) -> list[str]:
+    """Terminal lines about the browser cases: not run without --browser, or where they disagree."""
+    from .browser.report import summary_lines
+
+    if not state.browser:
+        patterns = state.case_patterns or ["*"]
+        skipped = [c for c in state.registry.select(patterns) if c.area == "BRW"]
+        return [f"browser cases (BRW): {len(skipped)} not run (opt in with --browser)"] if skipped else []
+    unlinked = sum(1 for r in state.records.values()
+                   if r["area"] == "BRW" and r.get("observations", {}).get("related_case", {}).get("outcome")
+                   == "not run in this session")
+    return summary_lines(config.stash.get(BROWSER_DISAGREEMENTS, []), unlinked)
 
 
 def sweep_journal(state: State) -> list[str]:
@@ -570,6 +624,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         tr.write_line(line)
     if state.unsupported:
         tr.write_line(f"every case unsupported: {state.unsupported}", yellow=True)
+    for line in _browser_lines(state, config):
+        tr.write_line(line, yellow=True)
     if state.expectations:
         tr.write_line(f"expectations: {state.target.expectations} ({len(state.expectations)} known deviations)")
     leftovers = config.stash.get(LEFTOVERS, [])

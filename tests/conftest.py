@@ -22,7 +22,7 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     reports = pytester.path / "reports"
 
     def run(*args: str, timeout: float = 300):
-        result = pytester.runpytest_subprocess("--pyargs", "conformance", "--reports-dir", str(reports),
+        result = pytester.runpytest_subprocess("--pyargs", "conformance", f"--reports-dir={reports}",
                                                "-p", "no:cacheprovider", *args, timeout=timeout)
         path = reports / "results.json"
         return result, (json.loads(path.read_text()) if path.is_file() else None)
