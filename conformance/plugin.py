@@ -27,6 +27,7 @@ from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
 from . import allure_support
+from .html_report import write_html
 from .junit import write_junit
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
 from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
@@ -561,6 +562,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
                     run_id=state.run_id, interrupted=state.interrupted)
     write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
     write_junit(state.reports_dir / "results.json", state.reports_dir / "junit.xml")
+    write_html(state.reports_dir / "results.json", state.reports_dir / "report.html")
     allure_support.write_environment(session.config, meta, state.redactor.text)
     state.options["_requests"] = requests
 
@@ -633,7 +635,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         tr.write_line(f"WARNING: buckets left behind: {', '.join(leftovers)}", red=True)
     if state.keep_buckets:
         tr.write_line(f"buckets kept (--keep-buckets): prefix {PREFIX}-{state.run_id}-")
-    tr.write_line(f"results: {state.reports_dir / 'results.json'}, {state.reports_dir / 'junit.xml'}")
+    tr.write_line(f"reports: {state.reports_dir / 'report.html'} (open in a browser), "
+                  f"{state.reports_dir / 'results.json'}, {state.reports_dir / 'junit.xml'}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -42,7 +42,7 @@ def test_full_run_matches_moto_expectations(suite, monkeypatch):
     assert summary["cases"] == len(cases)
     assert summary["by_outcome"]["expected-fail"] == len(expected)
     assert results["http_requests"] >= sum(len(c["exchanges"]) for c in cases.values())
-    assert "HTTP requests" in out and "results:" in out
+    assert "HTTP requests" in out and "reports:" in out and "report.html" in out
 
     # Evidence is redacted but keeps its shape.
     signed = [h for c in cases.values() for x in c["exchanges"] for h in x["request_headers"]
