@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "matrix": ("conformance.matrix", "turn results.json files of several targets into the Markdown compatibility matrix"),
     "diff": ("conformance.diff", "compare two results.json case by case (worse, better, changed); exit 1 when worse"),
+    "verify": ("conformance.certify", "check a certification bundle against its SHA-256 manifest"),
     "cleanup": ("conformance.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
 }
 

@@ -26,7 +26,7 @@ from .expectations import Expectation, expectations_path, load_expectations
 from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
-from . import allure_support
+from . import allure_support, certify
 from .html_report import write_html
 from .junit import write_junit
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
@@ -65,6 +65,14 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
      "help": f"examples per generated property (GEN cases; default {DEFAULT_FUZZ_EXAMPLES}, 0 skips them)"}),
     ("--fuzz-seed", "S3CORS_FUZZ_SEED", {"metavar": "N|random",
      "help": f"seed of the generated examples (default {DEFAULT_FUZZ_SEED}: every run draws the same ones)"}),
+    ("--certify", "S3CORS_CERTIFY", {"action": "store_true", "default": None,
+     "help": "certification run: every case, no expectation file, no deselection; writes a bundle"}),
+    ("--bundle-dir", "S3CORS_BUNDLE_DIR", {"metavar": "DIR",
+     "help": "where --certify writes its bundle (default: REPORTS/certification/TARGET-RUNID)"}),
+    ("--vendor", "S3CORS_VENDOR", {"metavar": "NAME", "help": "vendor of the certified product (--certify)"}),
+    ("--product", "S3CORS_PRODUCT", {"metavar": "NAME", "help": "certified product (--certify)"}),
+    ("--product-version", "S3CORS_PRODUCT_VERSION", {"metavar": "VERSION",
+     "help": "version of the certified product (--certify)"}),
     ("--browser", "S3CORS_BROWSER", {"action": "store_true", "default": None,
      "help": "also run the browser cases (BRW) in a headless Chromium"}),
     ("--chromium", "S3CORS_CHROMIUM", {"metavar": "PATH",
@@ -102,6 +110,10 @@ class State:
     fuzz_seed: int = DEFAULT_FUZZ_SEED
     browser: bool = False
     chromium: str | None = None
+    certify: bool = False
+    product: dict = field(default_factory=dict)
+    bundle: Path | None = None
+    bundle_info: dict = field(default_factory=dict)
     launcher: Any = None
     records: dict[str, dict] = field(default_factory=dict)
     worker_requests: int = 0
@@ -162,7 +174,7 @@ def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
                 state.fuzz_seed = int(seed)
             except ValueError:
                 raise SuiteUsageError(f"--fuzz-seed: must be a whole number or 'random', not {seed!r}") from None
-    state.browser = bool(_option(config, "--browser"))
+    state.browser = bool(_option(config, "--browser")) or state.certify  # a certification runs every case
     state.chromium = _option(config, "--chromium")
     if state.browser:  # one clear error at start, not a failure per browser case
         from .browser.driver import BrowserUnavailable, find_browser
@@ -259,6 +271,12 @@ def _configure(config: pytest.Config, state: State) -> None:
         verify_tls=None if verify is None else not verify, ca_bundle=_option(config, "--ca-bundle"),
         expectations=_option(config, "--expectations"),
         expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"))
+    state.certify = bool(_option(config, "--certify"))
+    if state.certify:  # checked before anything starts; the profile's expectation file is not used
+        certify.refuse_filters(config, expectations_option=settings.expectations,
+                               case_patterns=_option(config, "--case") or [])
+        state.product = certify.product_metadata({key: _option(config, flag) for flag, key in certify.PRODUCT_FIELDS})
+        settings = dataclasses.replace(settings, expectations="none")
     state.target, state.profile = resolve_target(settings)
     state.credentials = resolve_credentials(state.target, state.profile)
     state.redactor = Redactor(state.credentials.secrets())
@@ -564,6 +582,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     write_junit(state.reports_dir / "results.json", state.reports_dir / "junit.xml")
     write_html(state.reports_dir / "results.json", state.reports_dir / "report.html")
     allure_support.write_environment(session.config, meta, state.redactor.text)
+    if state.certify:
+        bundle = _option(session.config, "--bundle-dir")
+        state.bundle = (Path(session.config.invocation_params.dir, bundle) if bundle else
+                        state.reports_dir / "certification" / f"{state.target.name}-{state.run_id}")
+        state.bundle_info = certify.write_bundle(state.bundle, state.reports_dir, state.product,
+                                                 set(state.registry.cases))
     state.options["_requests"] = requests
 
 
@@ -635,6 +659,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         tr.write_line(f"WARNING: buckets left behind: {', '.join(leftovers)}", red=True)
     if state.keep_buckets:
         tr.write_line(f"buckets kept (--keep-buckets): prefix {PREFIX}-{state.run_id}-")
+    if state.bundle is not None:
+        info = state.bundle_info
+        status = "complete" if info.get("complete") else f"INCOMPLETE ({len(info.get('not_run', []))} cases not run)"
+        tr.write_line(f"certification bundle ({status}): {state.bundle}; check it with: python -m conformance "
+                      f"verify {state.bundle}", red=not info.get("complete"))
     tr.write_line(f"reports: {state.reports_dir / 'report.html'} (open in a browser), "
                   f"{state.reports_dir / 'results.json'}, {state.reports_dir / 'junit.xml'}")
 
