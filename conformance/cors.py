@@ -31,7 +31,8 @@ def model_request(case: Case, http_method: str = "OPTIONS") -> model.Request:
     return model.Request(
         method=send.get("http", http_method), origin=send.get("origin"), request_method=send.get("method"),
         request_headers=send.get("headers"), resource=send.get("resource", "object"),
-        bucket_exists=case.setup.get("bucket") != "missing")
+        bucket_exists=case.setup.get("bucket") != "missing",
+        signed=http_method != "OPTIONS" and send.get("signed", True) and send.get("signature") != "wrong")
 
 
 def expected_preflight(case: Case) -> model.Answer:
@@ -61,7 +62,8 @@ def _names(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-def check_preflight(check: Check, expected: model.Answer, resp: Response, focus: set[str]) -> None:
+def check_preflight(check: Check, expected: model.Answer, resp: Response, focus: set[str],
+                    requested_method: str | None = None) -> None:
     """Compare a preflight answer with the model's, for the aspects in focus.
 
     Aspects: origin (ACAO single line and value), credentials (ACAC), rule (which rule answered, by its Expose-Headers
@@ -75,7 +77,7 @@ def check_preflight(check: Check, expected: model.Answer, resp: Response, focus:
             check.that(exact, resp.status == 200, "status 200", 200, resp.status)
         if not 200 <= resp.status < 300:
             return
-        check_allowed_headers(check, want, resp, focus, exact, requested_method=None)
+        check_allowed_headers(check, want, resp, focus, exact, requested_method=requested_method)
         if "body" in focus:
             check.should(resp.body == b"", "empty body", "", resp.body[:200].decode("utf-8", "replace"))
             length = resp.header("Content-Length")

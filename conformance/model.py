@@ -98,6 +98,7 @@ class Request:
     request_headers: str | None = None  # raw Access-Control-Request-Headers value (None = absent)
     resource: str = "object"            # "object" (URL names a key), "bucket" (bucket URL) or "service" (GET /)
     bucket_exists: bool = True
+    signed: bool = False                # an actual request with credentials (a preflight never has them)
 
 
 @dataclass(frozen=True)
@@ -279,8 +280,10 @@ def evaluate_actual(rules: Sequence[Rule] | None, request: Request) -> Answer:
     rule = rules[index]
     headers = cors_headers(rule, request.origin, names, preflight=False)
     q8 = ("Q8",) if names else ()  # §6: Allow-Headers on an actual request is S-graded only
+    # §6 records '*' under a '*' rule for anonymous requests only; what a signed one gets is Q13.
+    q13 = ("Q13",) if request.signed and "*" in rule.allowed_origins else ()
     return Answer(None, headers=headers, matched_rule=index,
-                  open_questions=_questions(asked, _header_questions(rule, request.origin), q8))
+                  open_questions=_questions(asked, _header_questions(rule, request.origin), q8, q13))
 
 
 # --- PutBucketCors validation (§2.1) ----------------------------------------------------------------
