@@ -29,7 +29,7 @@ from .redact import Redactor
 from . import allure_support, certify
 from .html_report import write_html
 from .junit import write_junit
-from .results import build_record, now_iso, run_meta, summary_lines, write_results
+from .results import OUTCOMES, build_record, now_iso, run_meta, summary_lines, write_results
 from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
                       resolve_target, strip_userinfo)
 
@@ -253,6 +253,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = State()
     config.stash[STATE] = state
     _RECORDS.clear()
+    _PROGRESS.clear()
     if not runs_suite(config):
         return
     state.active = True
@@ -261,6 +262,13 @@ def pytest_configure(config: pytest.Config) -> None:
         _configure(config, state)
     except SuiteUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if not state.is_worker:
+        chosen = state.registry.select(state.case_patterns) if state.case_patterns else state.registry.cases.values()
+        expected: dict[str, int] = {}
+        for case in chosen:
+            if case.area != "BRW" or state.browser:
+                expected[case.area] = expected.get(case.area, 0) + 1
+        _PROGRESS.append(AreaProgress(config, expected))
 
 
 def _configure(config: pytest.Config, state: State) -> None:
@@ -550,6 +558,36 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     record = getattr(report, "s3cors", None)
     if record is not None:
         _RECORDS.append(record)
+        if _PROGRESS:
+            _PROGRESS[0].add(record)
+
+
+class AreaProgress:
+    """One line per area when its last case is in (long runs, xdist included): counts so far and time."""
+
+    def __init__(self, config: pytest.Config, expected: dict[str, int]) -> None:
+        self.config, self.expected = config, expected
+        self.seen: dict[str, list[str]] = {}
+        self.started = time.monotonic()
+
+    def add(self, record: dict) -> None:
+        """Count one finished case; announce its area when complete."""
+        outcomes = self.seen.setdefault(record["area"], [])
+        outcomes.append(record["outcome"])
+        if len(outcomes) != self.expected.get(record["area"]):
+            return
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or self.config.option.verbose < 0:
+            return
+        counts = ", ".join(f"{outcomes.count(o)} {o}" for o in OUTCOMES if outcomes.count(o))
+        done = sum(len(v) for v in self.seen.values())
+        if getattr(tr._tw, "width_of_current_line", 0):  # xdist's progress dots leave the line open
+            tr.write("\n")
+        tr.write_line(f"[s3cors] {record['area']} done: {len(outcomes)} cases ({counts}); "
+                      f"{done}/{sum(self.expected.values())} cases, {time.monotonic() - self.started:.0f} s")
+
+
+_PROGRESS: list[AreaProgress] = []
 
 
 @pytest.hookimpl(trylast=True)
