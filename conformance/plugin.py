@@ -111,6 +111,7 @@ class State:
     browser: bool = False
     chromium: str | None = None
     certify: bool = False
+    server_header: str | None = None
     product: dict = field(default_factory=dict)
     bundle: Path | None = None
     bundle_info: dict = field(default_factory=dict)
@@ -441,6 +442,10 @@ def probe(state: State) -> str | None:
         return (f"{where} refused to create a bucket: {result.status} {result.code} "
                 f"{result.message or ''} ({hint}; credentials from {state.credentials.origin})")
     buckets.created.append(name)
+    try:  # the server's own name and version, where it says them (results.json target.server_header)
+        state.server_header = s3.request("HEAD", name, note="probe: server identification").header("Server")
+    except InfraError:
+        state.server_header = None
     state.unsupported = probe_bucket_cors(state, s3, name)
     left = buckets.cleanup()
     if not left:
@@ -612,7 +617,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
 
     session.config.stash[BROWSER_DISAGREEMENTS] = link_related(records)  # BRW verdicts beside related cases
     requests = (state.recorder.total if state.recorder else 0) + state.worker_requests
-    target = {**state.target.public(), "bucket_cors_unsupported": state.unsupported}
+    target = {**state.target.public(), "server_header": state.server_header,
+              "bucket_cors_unsupported": state.unsupported}
     meta = run_meta(target=target, options=state.options, started=state.started,
                     finished=now_iso(), duration=time.monotonic() - state.started_monotonic, requests=requests,
                     run_id=state.run_id, interrupted=state.interrupted)
