@@ -225,6 +225,22 @@ def _refuse_lost_ini(config: pytest.Config) -> None:
             "test path. Write such options with '=': --reports-dir=/tmp/x")
 
 
+def _refuse_spaced_directories(config: pytest.Config) -> None:
+    """'--reports-dir DIR' (with a space) and DIR outside the project: refuse before anything is created.
+
+    The run itself would work, but once DIR exists, xdist workers (and every later run) would take it for a
+    test path and skip pytest.ini (see _refuse_lost_ini)."""
+    args = list(config.invocation_params.args)
+    here = Path(config.invocation_params.dir).resolve()
+    for flag in ("--reports-dir", "--bundle-dir", "--alluredir"):
+        if flag in args[:-1]:
+            value = args[args.index(flag) + 1]
+            path = Path(here, value).resolve()
+            if path != here and here not in path.parents:
+                raise SuiteUsageError(f"{flag} {value}: write it as {flag}={value} (a directory outside the project "
+                                      "given after a space is later taken for a test path by pytest)")
+
+
 def runs_suite(config: pytest.Config) -> bool:
     """True when the run collects the conformance package (so a target is needed)."""
     for arg in config.args:
@@ -303,6 +319,7 @@ def _configure(config: pytest.Config, state: State) -> None:
         if not state.registry.select([pattern]):
             raise SuiteUsageError(f"--case {pattern}: no case has this ID (IDs look like CFG-GET-001; "
                                   f"areas: {', '.join(sorted({c.area for c in state.registry.cases.values()}))})")
+    _refuse_spaced_directories(config)
     reports = _option(config, "--reports-dir") or "reports"
     state.reports_dir = Path(config.invocation_params.dir, reports).resolve()
     try:
@@ -364,7 +381,8 @@ class _XdistHooks:
             node.workerinput["s3cors_credentials"] = dataclasses.asdict(self.state.credentials)
 
     def pytest_testnodedown(self, node, error) -> None:
-        self.state.worker_requests += int(node.workeroutput.get("s3cors_requests", 0))
+        # A worker that died at start-up has no workeroutput; its error is reported by xdist.
+        self.state.worker_requests += int(getattr(node, "workeroutput", {}).get("s3cors_requests", 0))
         if error:
             self.state.interrupted = True
 

@@ -54,7 +54,7 @@ def test_interrupted_run_leaves_nothing(moto_server, tmp_path, how, xdist):
     env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--pyargs", "conformance", "--endpoint-url", moto_server,
-         "--expectations", "moto", "--reports-dir", str(reports), "-p", "no:cacheprovider", *xdist],
+         "--expectations", "moto", f"--reports-dir={reports}", "-p", "no:cacheprovider", *xdist],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         started = poll(lambda: _created(reports / ".journal"), lambda n: n >= 6, timeout=60, first_interval=0.02)
@@ -81,7 +81,7 @@ def test_keep_buckets_leaves_the_runs_buckets(moto_server, tmp_path):
     env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--pyargs", "conformance", "--endpoint-url", moto_server, "--keep-buckets",
-         "--case", "CFG-RT-00[12]", "--reports-dir", str(tmp_path / "reports"), "-p", "no:cacheprovider"],
+         "--case", "CFG-RT-00[12]", f"--reports-dir={tmp_path / 'reports'}", "-p", "no:cacheprovider"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "buckets kept (--keep-buckets)" in done.stdout
