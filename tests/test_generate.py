@@ -1,0 +1,231 @@
+"""The generated properties' own machinery (conformance/generate.py): strategies make what the model accepts,
+the same seed makes the same examples (also in another process), reproducers are ready to run and never
+carry a credential, and the GEN module reports --fuzz-examples 0 as unsupported."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from conformance import generate as gen
+from conformance import model
+from conformance.cors import DECISIVE_QUESTIONS
+from conformance.redact import Redactor
+
+SEED = 20261127
+N = 60
+AK = "AKIAIOSFODNN7EXAMPLE"
+SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TOKEN = "FwoGZXIvYXdzEBYaDH+token/with=chars"
+
+
+@pytest.fixture(scope="module")
+def preflight_examples():
+    return gen.sample(gen.scenarios("preflight"), SEED, N)
+
+
+def test_configurations_are_valid_per_the_model():
+    for config in gen.sample(gen.configurations(1, 6, marker=False, ids=True), SEED, N):
+        verdict = model.validate_rules(config)
+        assert verdict.accepted and not verdict.open_questions, (config, verdict)
+        assert 1 <= len(config) <= 6
+
+
+def test_scenario_configurations_are_valid_and_marked(preflight_examples):
+    for config, requests in preflight_examples:
+        assert gen.is_valid(config), config
+        for n, rule in enumerate(config, 1):
+            assert rule["ExposeHeaders"][0] == f"x-rule-{n}"  # the answering rule is visible
+            assert all(o.count("*") <= 1 for o in rule["AllowedOrigins"])
+        assert 1 <= len(requests) <= 3
+
+
+def test_strategies_cover_what_the_issue_asks_for(preflight_examples):
+    """Origins exact, '*', one wildcard leading/trailing/inside; headers with wildcards and odd case; answers
+    that are allowed, refused, and both near misses and unrelated origins."""
+    origins = [o for c, _ in preflight_examples for r in c for o in r["AllowedOrigins"]]
+    assert "*" in origins
+    assert any("*" not in o for o in origins)
+    assert any(o.startswith("*") and o != "*" for o in origins)
+    assert any(o.endswith("*") and o != "*" for o in origins)
+    assert any("*" in o[1:-1] for o in origins)
+    headers = [h for c, _ in preflight_examples for r in c for h in r.get("AllowedHeaders", [])]
+    assert any("*" in h for h in headers) and any("*" not in h for h in headers)
+    assert any(h != h.lower() for h in headers)
+    assert any("MaxAgeSeconds" in r for c, _ in preflight_examples for r in c)
+    answers = [(r.expected(c), r) for c, reqs in preflight_examples for r in reqs]
+    assert {a.status for a, _ in answers} >= {200, 403}
+    assert {r.resource for _, r in answers} == {"object", "bucket"}
+    assert any(r.request_headers for _, r in answers) and any(r.request_headers is None for _, r in answers)
+    actual = [r for _, reqs in gen.sample(gen.scenarios("actual"), SEED, N) for r in reqs]
+    assert {r.signed for r in actual} == {True, False}
+    assert {r.method for r in actual} == {"GET", "HEAD", "PUT", "DELETE"}
+
+
+def test_aimed_preflights_are_mostly_allowed():
+    answers = [r.expected(c) for c, reqs in gen.sample(gen.scenarios("preflight", aim=True), SEED, N)
+               for r in reqs]
+    allowed = [a for a in answers if a.status == 200]
+    assert len(allowed) > len(answers) // 2
+
+
+def test_some_examples_rest_on_decisive_open_questions():
+    """Exclusion is needed: the strategies do produce answers resting on Q2/Q3 (which the module skips)."""
+    examples = gen.sample(gen.scenarios("preflight", aim=True), SEED, 200)
+    questions = {q for c, reqs in examples for r in reqs for q in r.expected(c).open_questions}
+    assert questions & DECISIVE_QUESTIONS
+
+
+def test_any_configurations_mix_valid_and_invalid():
+    verdicts = [model.validate_rules(c) for c in gen.sample(gen.any_configurations(), SEED, N)]
+    assert any(v.accepted for v in verdicts) and any(not v.accepted for v in verdicts)
+    assert {v.code for v in verdicts if not v.accepted} <= {"InvalidRequest", "MalformedXML"}
+
+
+def test_same_seed_same_examples():
+    first = gen.sample(gen.scenarios("preflight"), SEED, 30)
+    assert gen.sample(gen.scenarios("preflight"), SEED, 30) == first
+    assert gen.sample(gen.scenarios("preflight"), SEED + 1, 30) != first
+
+
+_DUMP = ("import json; from conformance import generate as gen; "
+         "print(json.dumps([[c, [r.public() for r in reqs]] for c, reqs in "
+         "gen.sample(gen.scenarios('actual'), {seed}, 25)]))")
+
+
+def test_same_seed_same_examples_in_another_process():
+    """Nothing depends on hash randomization or on process state: two interpreters agree."""
+    outs = []
+    for hashseed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        done = subprocess.run([sys.executable, "-c", _DUMP.format(seed=SEED)], capture_output=True, text=True,
+                              env=env, timeout=120, check=True)
+        outs.append(json.loads(done.stdout))
+    assert outs[0] == outs[1] and outs[0]
+
+
+# ---- reproducers ---------------------------------------------------------------------------------------------
+
+CONFIG = [{"AllowedOrigins": ["https://a.example"], "AllowedMethods": ["GET"], "ExposeHeaders": ["x-rule-1"]}]
+
+
+def test_curl_for_a_preflight():
+    req = gen.GenRequest("preflight", "OPTIONS", "https://a.example", "PUT", "x-amz-date, Content-Type")
+    cmd = gen.curl_command(req, "http://127.0.0.1:9000/${BUCKET}/cors-probe.txt", "us-east-1")
+    assert cmd == ("curl -sS -i -X OPTIONS \"http://127.0.0.1:9000/${BUCKET}/cors-probe.txt\" "
+                   "-H 'Origin: https://a.example' -H 'Access-Control-Request-Method: PUT' "
+                   "-H 'Access-Control-Request-Headers: x-amz-date, Content-Type'")
+    assert "--aws-sigv4" not in cmd and "AWS_" not in cmd  # a preflight is never signed
+
+
+def test_curl_for_signed_and_anonymous_requests():
+    signed = gen.GenRequest("actual", "PUT", "https://a.example", resource="object", signed=True)
+    cmd = gen.curl_command(signed, "http://h:1/${BUCKET}/gen/put.txt", "eu-west-3")
+    words = shlex.split(cmd)  # the line is valid shell
+    assert words[:6] == ["curl", "-sS", "-i", "-X", "PUT", "http://h:1/${BUCKET}/gen/put.txt"]
+    assert '--aws-sigv4 aws:amz:eu-west-3:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"' in cmd
+    assert "--data-binary" in words and "Content-Type: text/plain" in words
+    head = gen.curl_command(gen.GenRequest("actual", "HEAD", "o", resource="bucket"), "http://h/${BUCKET}", "r")
+    assert "--head" in shlex.split(head) and "--aws-sigv4" not in head
+    token = gen.curl_command(signed, "http://h/${BUCKET}/k", "r", session_token=True)
+    assert '-H "x-amz-security-token: $AWS_SESSION_TOKEN"' in token
+
+
+def test_curl_quotes_hostile_values():
+    req = gen.GenRequest("preflight", "OPTIONS", "https://x.example'; rm -rf / #", "GET", "a,$(id)")
+    cmd = gen.curl_command(req, 'http://h/${BUCKET}/k"$(id)', "r")
+    words = shlex.split(cmd)
+    assert "Origin: https://x.example'; rm -rf / #" in words
+    assert "Access-Control-Request-Headers: a,$(id)" in words
+    assert '"http://h/${BUCKET}/k\\"\\$(id)"' in cmd  # only ${BUCKET} expands
+
+
+def test_put_cors_command_and_script():
+    cmd = gen.put_cors_command(CONFIG, "http://127.0.0.1:9000", "us-east-1")
+    words = shlex.split(cmd)
+    assert words[:5] == ["aws", "s3api", "put-bucket-cors", "--bucket", "$BUCKET"]
+    document = json.loads(words[words.index("--cors-configuration") + 1])
+    assert document == {"CORSRules": CONFIG}
+    assert words[-4:] == ["--endpoint-url", "http://127.0.0.1:9000", "--region", "us-east-1"]
+    get = gen.GenRequest("actual", "GET", "https://a.example", signed=True)
+    lines = gen.script(CONFIG, get, endpoint="http://e", url="http://e/${BUCKET}/cors-probe.txt", region="r")
+    assert lines[0].startswith("export BUCKET=") and "create-bucket" in lines[1]
+    assert "put-object" in lines[2] and "put-bucket-cors" in lines[3] and lines[4].startswith("curl ")
+    assert not any("put-object" in line for line in gen.script(CONFIG, None, endpoint="e", url=None, region="r"))
+
+
+def test_reproducer_never_carries_credentials():
+    """Commands name the credential variables; a redactor that knows the secrets finds nothing to remove."""
+    redactor = Redactor([AK, SK, TOKEN])
+    req = gen.GenRequest("actual", "GET", "https://a.example", "GET", None, "object", True)
+    lines = gen.script(CONFIG, req, endpoint="http://127.0.0.1:9000", url="http://127.0.0.1:9000/${BUCKET}/k",
+                       region="us-east-1", session_token=True)
+    text = "\n".join(lines)
+    assert redactor.text(text) == text
+    for secret in (AK, SK, TOKEN):
+        assert secret not in text
+    assert "$AWS_ACCESS_KEY_ID" in text and "$AWS_SECRET_ACCESS_KEY" in text and "$AWS_SESSION_TOKEN" in text
+
+
+def test_signing_headers_never_reach_curl():
+    class Leaky(gen.GenRequest):
+        def headers(self):
+            return {**super().headers(), "Authorization": f"AWS4-HMAC-SHA256 Credential={AK}/x",
+                    "X-Amz-Security-Token": TOKEN, "x-amz-date": "20260101T000000Z"}
+
+    cmd = gen.curl_command(Leaky("actual", "GET", "https://a.example", signed=True), "http://h/${BUCKET}/k", "r")
+    assert AK not in cmd and TOKEN not in cmd and "x-amz-date" not in cmd.lower().replace("$aws", "")
+
+
+def test_answer_view_and_describe():
+    req = gen.GenRequest("preflight", "OPTIONS", "https://a.example", "GET")
+    view = gen.answer_view(req.expected(CONFIG))
+    assert view["status"] == 200 and view["rule"] == 1
+    assert view["headers"]["Access-Control-Expose-Headers"] == "x-rule-1"
+    assert gen.answer_view(gen.GenRequest("preflight", "OPTIONS", "https://b.example", "GET").expected(CONFIG)) == {
+        "status": 403, "headers": {}, "rule": None, "error_code": "AccessForbidden"}
+    assert req.describe() == "OPTIONS object Origin='https://a.example' ACRM='GET'"
+
+
+# ---- the module through pytest -------------------------------------------------------------------------------
+
+
+def test_zero_examples_reports_unsupported(suite):
+    result, results = suite("--case", "GEN-PRE-STATUS-001", "--case", "GEN-CFG-001", "--fuzz-examples", "0",
+                            "--expectations", "none")
+    assert result.ret == 0, result.stdout.str()
+    records = {c["id"]: c for c in results["cases"]}
+    assert set(records) == {"GEN-PRE-STATUS-001", "GEN-CFG-001"}
+    for record in records.values():
+        assert record["outcome"] == "unsupported" and "--fuzz-examples 0" in record["reason"]
+
+
+def test_seed_and_budget_are_recorded(suite):
+    result, results = suite("--case", "GEN-CFG-002", "--fuzz-examples", "5", "--fuzz-seed", "7",
+                            "--expectations", "none")
+    record = results["cases"][0]
+    assert record["outcome"] == "pass", record["reason"]
+    assert record["observations"]["seed"] == 7 and record["observations"]["examples"] == 5
+    assert record["observations"]["examples_checked"] >= 1
+    assert "--fuzz-seed 7" in record["observations"]["reproduce"]
+    assert results["options"]["fuzz_seed"] == 7 and record["exchanges"]
+
+
+def test_a_failing_property_reports_its_minimal_example(suite):
+    """Against moto (which echoes the Origin under a '*' rule) the ACAO property fails, shrunk to one rule."""
+    result, results = suite("--case", "GEN-PRE-HDR-001", "--fuzz-examples", "20", "--expectations", "none")
+    record = results["cases"][0]
+    assert record["verdict"] == "fail"
+    assert "minimal example" in record["reason"]
+    repro = record["observations"]["reproducer"]
+    assert repro["configuration"] == [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"],
+                                       "ExposeHeaders": ["x-rule-1"]}]
+    assert repro["expected"]["headers"]["Access-Control-Allow-Origin"] == "*"
+    assert repro["got"]["headers"]["access-control-allow-origin"] == repro["request"]["headers"]["Origin"]
+    assert repro["curl"].startswith("curl ") and "put-bucket-cors" in repro["put_bucket_cors"]
+    assert any("minimal" in x["note"] for x in record["exchanges"])
