@@ -76,12 +76,14 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
     unknown = set(data) - _TABLE_KEYS
     if unknown:
         raise SuiteUsageError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} "
                               f"(allowed: {', '.join(sorted(_TABLE_KEYS))})")
     area = data.get("area")
-    if area not in AREAS:
+    if not isinstance(area, str) or area not in AREAS:  # (a list or table is unhashable: no TypeError)
         raise SuiteUsageError(f"{path}: 'area' must be one of {', '.join(AREAS)}, not {area!r}")
     configs = _load_configs(path, data.get("configs", {}))
     rows = data.get("case")
@@ -111,7 +113,7 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
             continue  # a retired case keeps its ID reserved but is not run
         setup = dict(row.get("setup", {}))
         if "config" in setup:  # a named configuration of the table: cases sharing it share a bucket
-            if setup["config"] not in configs:
+            if not isinstance(setup["config"], str) or setup["config"] not in configs:
                 raise SuiteUsageError(f"{where}: setup.config {setup['config']!r} is not in [configs] "
                                       f"(defined: {', '.join(sorted(configs)) or 'none'})")
             setup = {**configs[setup["config"]], **setup}

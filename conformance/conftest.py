@@ -57,9 +57,21 @@ def bucket(buckets: Buckets) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def scratch_bucket(buckets: Buckets) -> str:
+def scratch_bucket(s3: S3, buckets: Buckets) -> str:
     """One bucket per worker for cases whose bucket state does not matter (rejected configurations)."""
-    return buckets.create()
+    return _shared_setup(s3, buckets.create)
+
+
+def _shared_setup(s3: S3, make: Callable):
+    """Set up something several cases share (per worker). Its exchanges stay in the evidence of the case that
+    happens to run first in this worker, noted 'shared setup: ...' (which case that is depends on -n)."""
+    current = s3.recorder.current
+    start = len(current) if current is not None else 0
+    try:
+        return make()
+    finally:
+        for exchange in (current or [])[start:]:
+            exchange["note"] = f"shared setup: {exchange['note']}" if exchange["note"] else "shared setup"
 
 
 @pytest.fixture
@@ -97,7 +109,7 @@ def configured_bucket(case, check: Check, s3: S3, buckets: Buckets, poll: Callab
         return buckets.next_name()
     key = (case.table, case.setup["config"])
     if key not in _shared_configs:
-        _shared_configs[key] = _set_up_config(s3, buckets, poll, case.setup)
+        _shared_configs[key] = _shared_setup(s3, lambda: _set_up_config(s3, buckets, poll, case.setup))
     bucket, problem = _shared_configs[key]
     check.precondition(problem is None, f"configuration {case.setup['config']!r}: {problem}")
     return bucket

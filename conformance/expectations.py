@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import SuiteUsageError
 from .paths import fixtures_dir
+from .targets import is_file
 
 # What a deviation can be recorded as: a MUST miss, a SHOULD miss, or a deterministic server error (5xx).
 EXPECTABLE = ("fail", "non-strict", "error")
@@ -39,12 +40,14 @@ def expectations_path(name: str) -> Path:
 
 def load_expectations(path: Path, known_ids: set[str]) -> dict[str, Expectation]:
     """Read and validate an expectation file; unknown case IDs and keys are errors naming the file."""
-    if not path.is_file():
+    if not is_file(path):
         raise SuiteUsageError(f"{path}: no such expectation file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
     result = {}
     for case_id, entry in data.items():
         where = f"{path}: [{case_id}]"

@@ -79,23 +79,30 @@ class Recorder:
     def _before_send(self, request, **_):
         self._pending.request = (request, time.monotonic())
 
-    def _response_received(self, response_dict, exception, context, **_):
+    def _response_received(self, response_dict, exception, context, event_name: str = "", **_):
         request, started = getattr(self._pending, "request", (None, None))
         self._pending.request = None
         if request is None:
             return
-        op = context.get("operation_name") if context else None
+        op = (context.get("operation_name") if context else None) or event_name.rsplit(".", 1)[-1] or None
         body = request.body if isinstance(request.body, (bytes, str)) else None
+        # botocore numbers the attempts of one call (its standard retries): a retry shows in the evidence.
+        attempt = ((context or {}).get("retries") or {}).get("attempt") or 1
+        self._pending.attempt = attempt
+        note = f"boto3 {op or ''}".strip() + (f" (attempt {attempt})" if attempt > 1 else "")
         if response_dict is None:
             self.add(request.method, request.url, request.headers.items(), body,
-                     error=f"{type(exception).__name__}: {exception}", note=f"boto3 {op or ''}".strip(),
-                     started=started)
+                     error=f"{type(exception).__name__}: {exception}", note=note, started=started)
             return
         resp_body = response_dict.get("body")
         self.add(request.method, request.url, request.headers.items(), body,
                  status=response_dict.get("status_code"), response_headers=list(response_dict["headers"].items()),
                  response_body=resp_body if isinstance(resp_body, (bytes, str)) else None,
-                 note=f"boto3 {op or ''}".strip(), started=started)
+                 note=note, started=started)
+
+    def last_attempts(self) -> int:
+        """How many attempts the last boto3 call of this thread made (its retries included)."""
+        return getattr(self._pending, "attempt", None) or 1
 
 
 @dataclass
@@ -191,7 +198,7 @@ class S3:
             config=Config(
                 signature_version="s3v4",
                 s3={"addressing_style": target.addressing},
-                retries={"mode": "standard", "max_attempts": API_ATTEMPTS},
+                retries={"mode": "standard", "total_max_attempts": API_ATTEMPTS},  # (max_attempts: retries)
                 connect_timeout=min(10.0, request_timeout), read_timeout=request_timeout,
                 # Only when the operation requires it, so that the servers' own checksum handling is tested.
                 request_checksum_calculation="when_required",
@@ -208,6 +215,7 @@ class S3:
     def api(self, operation: str, **params: Any) -> ApiResult:
         """Call a boto3 S3 operation; S3 errors come back as data, infrastructure trouble raises InfraError."""
         method: Callable = getattr(self.client, operation)
+        self.recorder._pending.attempt = None
         try:
             data = method(**params)
         except botocore.exceptions.ClientError as exc:
@@ -219,12 +227,14 @@ class S3:
                 raise Unsupported(f"{operation}: the target answered {status} {code}") from None
             if status in RETRY_STATUSES:
                 shown = "" if code in (None, str(status)) else f" {code}"
-                raise InfraError(f"{operation}: the server answered {status}{shown} after {API_ATTEMPTS} attempts")
+                raise InfraError(f"{operation}: the server answered {status}{shown} after "
+                                 f"{self.recorder.last_attempts()} attempts")
             return ApiResult(operation, status, code=code, message=err.get("Message"), error=dict(err))
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError,
                 botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError,
                 botocore.exceptions.HTTPClientError) as exc:
-            raise InfraError(f"{operation}: {self.recorder.redactor.text(str(exc))}") from None
+            raise InfraError(f"{operation}: {self.recorder.redactor.text(str(exc))} "
+                             f"after {self.recorder.last_attempts()} attempts") from None
         status = data.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
         data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
         return ApiResult(operation, status, data=data)

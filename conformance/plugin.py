@@ -10,10 +10,12 @@ import importlib.util
 import os
 import secrets
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -380,6 +382,17 @@ class _XdistHooks:
             # Made by the server at start-up; passed in memory over xdist's channel, never written.
             node.workerinput["s3cors_credentials"] = dataclasses.asdict(self.state.credentials)
 
+    def pytest_handlecrashitem(self, crashitem, report, sched) -> None:
+        """A worker died while running a case (SIGKILL, out of memory): the case still gets its one record,
+        an error (infrastructure), so results.json lists every case that ran."""
+        case = self.state.registry.cases.get(crashitem.rsplit("[", 1)[-1].rstrip("]")) if self.state.registry else None
+        if case is None:
+            return
+        expectation = self.state.expectations.get(case.id)
+        verdict = apply_expectation("error", f"infrastructure: {report.longrepr}", expectation)
+        report.s3cors = build_record(case, verdict, None, [], nodeid=crashitem, duration=0.0, expectation=expectation,
+                                     worker=getattr(getattr(report.node, "gateway", None), "id", "?"))
+
     def pytest_testnodedown(self, node, error) -> None:
         # A worker that died at start-up has no workeroutput; its error is reported by xdist.
         self.state.worker_requests += int(getattr(node, "workeroutput", {}).get("s3cors_requests", 0))
@@ -445,6 +458,11 @@ def probe(state: State) -> str | None:
         buckets.journal.discard()
         if isinstance(exc, Unsupported):
             return f"{where} does not support CreateBucket; the suite needs to create its own buckets"
+        host = urlsplit(target.endpoint_url).hostname or ""
+        try:  # after the failure only: a DNS failure gets its own message
+            socket.getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return f"{where} is unusable: the host name {host!r} does not resolve (DNS). Is the URL right?"
         return f"{where} is unusable: {exc}. Is the server running, and is the URL right?"
     if not result.ok:
         buckets.journal.removed(name)

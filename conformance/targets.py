@@ -124,6 +124,14 @@ def profile_path(name: str) -> Path:
     return fixtures_dir() / "targets" / f"{name}.toml"
 
 
+def is_file(path: Path | str) -> bool:
+    """Path.is_file that says False, not raises, for a name too long or otherwise unusable."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def known_targets() -> list[str]:
     """Names of the profiles shipped in fixtures/targets."""
     return sorted(p.stem for p in (fixtures_dir() / "targets").glob("*.toml"))
@@ -151,13 +159,15 @@ def _check_table(data: dict, schema: dict, path: Path, prefix: str = "") -> None
 
 def load_profile(path: Path) -> dict[str, Any]:
     """Read and validate one profile file; every problem names the file and the field."""
-    if not path.is_file():
+    if not is_file(path):
         known = ", ".join(known_targets()) or "none"
         raise SuiteUsageError(f"{path}: no such target profile (shipped profiles: {known})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
     _check_table(data, _SCHEMA, path)
     for key in _REQUIRED:
         if key not in data:
@@ -181,7 +191,7 @@ def load_profile(path: Path) -> dict[str, Any]:
             "session_token_env" in creds and "access_key_env" not in creds):
         raise SuiteUsageError(f"{path}: [credentials] needs both 'access_key_env' and 'secret_key_env' "
                               f"('session_token_env' is optional)")
-    if "ca_bundle" in data and not Path(data["ca_bundle"]).is_file():
+    if "ca_bundle" in data and not is_file(data["ca_bundle"]):
         raise SuiteUsageError(f"{path}: 'ca_bundle' {data['ca_bundle']!r}: no such file")
     if "account_id" in owner and not re.fullmatch(r"\d{12}", owner["account_id"]):
         raise SuiteUsageError(f"{path}: 'owner.account_id' must be a 12-digit account ID")
@@ -236,7 +246,7 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
     verify: bool | str = data.get("verify_tls", True) if settings.verify_tls is None else settings.verify_tls
     ca_bundle = settings.ca_bundle or data.get("ca_bundle")
     if ca_bundle and verify:
-        if not Path(ca_bundle).is_file():
+        if not is_file(ca_bundle):
             raise SuiteUsageError(f"--ca-bundle: no such file {ca_bundle!r}")
         verify = ca_bundle
     owner = data.get("owner", {})

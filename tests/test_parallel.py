@@ -1,0 +1,70 @@
+"""Parallel runs agree: -n 0, -n 2 and -n 4 give the same verdicts and the same results.json case records
+(ordering aside, and with what legitimately differs normalised: bucket names, run IDs, times, workers,
+dates, request IDs, per-worker shared set-up), against the embedded moto and against s3rver; two runs against
+one endpoint at the same time do not interfere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from suiterun import MotoServer, clean_env, normalise_record, run_suite
+
+
+def _s3rver_installed() -> bool:
+    home = os.environ.get("S3CORS_SERVERS_HOME") or str(Path.home() / ".cache" / "s3cors-servers")
+    return shutil.which("node") is not None and Path(home, "s3rver", ".installed").is_file()
+
+
+@pytest.mark.parametrize("target", [
+    "moto",
+    pytest.param("s3rver", marks=pytest.mark.skipif(not _s3rver_installed(), reason="s3rver is not installed "
+                                                    "(bash fixtures/servers/s3rver/install.sh)")),
+])
+def test_worker_counts_give_identical_records(tmp_path, target):
+    runs = {n: run_suite(tmp_path / f"n{n}", f"--target={target}", "-n", n) for n in ("0", "2", "4")}
+    for n, run in runs.items():
+        assert run.results is not None and run.returncode == 0, f"-n {n}:\n{run.output[-3000:]}"
+    base = runs["0"].cases
+    assert base and "error" not in {c["outcome"] for c in base.values()}
+    for n in ("2", "4"):
+        other = runs[n].cases
+        assert sorted(other) == sorted(base), f"-n {n} ran other cases"
+        verdicts = {k: (c["outcome"], c["verdict"]) for k, c in other.items()}
+        assert verdicts == {k: (c["outcome"], c["verdict"]) for k, c in base.items()}, f"-n {n}: verdicts differ"
+        assert len({c["worker"] for c in other.values()}) > 1, f"-n {n} ran everything on one worker"
+        differ = [k for k in base if normalise_record(base[k]) != normalise_record(other[k])]
+        assert not differ, f"-n {n}: case records differ: {differ}"
+        assert runs[n].results["summary"] == runs["0"].results["summary"]
+
+
+def test_two_runs_against_one_endpoint_at_once_do_not_interfere(tmp_path):
+    args = ["--target=moto-server", "-p", "no:cacheprovider", "--fuzz-examples=0"]
+    with MotoServer() as moto:
+        before = moto.names()
+        procs = [subprocess.Popen([sys.executable, "-m", "pytest", "--pyargs", "conformance",
+                                   f"--endpoint-url={moto.url}", f"--reports-dir={tmp_path / name}", *args, *extra],
+                                  cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                 for name, extra in (("a", ["-n", "2"]), ("b", []))]
+        try:
+            outputs = [p.communicate(timeout=240)[0].decode(errors="replace") for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+        after = moto.names()
+    for p, out in zip(procs, outputs):
+        assert p.returncode == 0, out[-3000:]
+    import json
+
+    a, b = (json.loads((tmp_path / name / "results.json").read_text()) for name in ("a", "b"))
+    assert a["run_id"] != b["run_id"]
+    va = {c["id"]: (c["outcome"], c["verdict"]) for c in a["cases"]}
+    vb = {c["id"]: (c["outcome"], c["verdict"]) for c in b["cases"]}
+    assert va == vb
+    assert after == before, f"left behind: {sorted(after - before)}"
