@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .allure_support import exchange_text
 from .cases import AREAS
 from .sources import source_links
 
@@ -77,20 +78,12 @@ def _score_table(title: str, groups: list[tuple[str, list[dict]]]) -> list[str]:
 
 
 def _exchange(x: dict) -> str:
-    request = [f"{x.get('method')} {x.get('url')}"] + [f"{k}: {v}" for k, v in x.get("request_headers") or []]
-    if x.get("request_body"):
-        request += ["", x["request_body"]]
-    if x.get("error"):
-        response = [f"(no response: {x['error']})"]
-    else:
-        response = [f"HTTP {x.get('status')}"] + [f"{k}: {v}" for k, v in x.get("response_headers") or []]
-        if x.get("response_body"):
-            response += ["", x["response_body"]]
+    request, response = exchange_text(x)
     label = f"{x.get('method')} {x.get('url')} &rarr; {_e(x.get('status') or 'no response')}"
     if x.get("note"):
         label += f" <span class='muted'>({_e(x['note'])})</span>"
-    return (f"<details><summary>{label}</summary><pre>{_e(chr(10).join(request))}</pre>"
-            f"<pre>{_e(chr(10).join(response))}</pre></details>")
+    return (f"<details><summary>{label}</summary><pre>{_e(request)}</pre>"
+            f"<pre>{_e(response)}</pre></details>")
 
 
 def _case(r: dict) -> str:
