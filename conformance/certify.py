@@ -84,9 +84,10 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_bundle(bundle: Path, reports_dir: Path, product: dict[str, str], registry_ids: set[str]) -> dict:
-    """Write the certification bundle from a finished run's reports; returns product.json's content."""
-    document = json.loads((reports_dir / "results.json").read_text(encoding="utf-8"))
+def write_bundle(bundle: Path, reports_dir: Path, document: dict, product: dict[str, str],
+                 registry_ids: set[str]) -> dict:
+    """Write the certification bundle from a finished run's reports (`document` is its results.json);
+    returns product.json's content."""
     bundle.mkdir(parents=True, exist_ok=True)
     ran = {r["id"] for r in document["cases"]}
     summary = document["summary"]["by_outcome"]

@@ -152,9 +152,8 @@ def render(document: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_html(results_path: Path, out: Path) -> None:
-    """Write the HTML report of a results.json file."""
-    document = json.loads(results_path.read_text(encoding="utf-8"))
+def write_html(document: dict, out: Path) -> None:
+    """Write the HTML report of a results.json document."""
     tmp = out.with_suffix(".html.tmp")
     tmp.write_text(render(document), encoding="utf-8")
     tmp.replace(out)

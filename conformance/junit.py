@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -48,9 +47,8 @@ def junit_tree(document: dict) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def write_junit(results_path: Path, out: Path) -> None:
-    """Write the JUnit XML of a results.json file."""
-    document = json.loads(results_path.read_text(encoding="utf-8"))
+def write_junit(document: dict, out: Path) -> None:
+    """Write the JUnit XML of a results.json document."""
     tmp = out.with_suffix(".xml.tmp")
     junit_tree(document).write(tmp, encoding="utf-8", xml_declaration=True)
     tmp.replace(out)

@@ -133,6 +133,14 @@ class State:
         assert self.target and self.credentials and self.recorder
         return S3(self.target, self.credentials, self.recorder, request_timeout=self.request_timeout)
 
+    def chosen_cases(self) -> list[Case]:
+        """The cases --case selects (all without it), before the browser cases are set aside."""
+        return list(self.registry.select(self.case_patterns) if self.case_patterns else self.registry.cases.values())
+
+    def cases_to_run(self) -> list[Case]:
+        """The cases this run runs: the chosen ones, browser cases only with --browser."""
+        return [c for c in self.chosen_cases() if c.area != "BRW" or self.browser]
+
     def journal(self) -> Journal:
         """The file listing the buckets this run created."""
         return Journal(self.reports_dir / ".journal" / f"{self.run_id}.log")
@@ -282,11 +290,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except SuiteUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     if not state.is_worker:
-        chosen = state.registry.select(state.case_patterns) if state.case_patterns else state.registry.cases.values()
         expected: dict[str, int] = {}
-        for case in chosen:
-            if case.area != "BRW" or state.browser:
-                expected[case.area] = expected.get(case.area, 0) + 1
+        for case in state.cases_to_run():
+            expected[case.area] = expected.get(case.area, 0) + 1
         _PROGRESS.append(AreaProgress(config, expected))
 
 
@@ -516,14 +522,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = state_of(config)
-    if state.active and not state.browser:  # browser cases are opt-in (--browser): deselected, never passed
-        browser_items = [i for i in items if getattr(case_of(i), "area", None) == "BRW"]
-        if browser_items:
-            config.hook.pytest_deselected(items=browser_items)
-            items[:] = [i for i in items if getattr(case_of(i), "area", None) != "BRW"]
-    if not state.active or not state.case_patterns:
+    if not state.active:
         return
-    wanted = {c.id for c in state.registry.select(state.case_patterns)}
+    # --case, and the browser cases without --browser (opt-in: deselected, never passed)
+    wanted = {c.id for c in state.cases_to_run()}
     keep, drop = [], []
     for item in items:
         case = case_of(item)
@@ -658,15 +660,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     meta = run_meta(target=target, options=state.options, started=state.started,
                     finished=now_iso(), duration=time.monotonic() - state.started_monotonic, requests=requests,
                     run_id=state.run_id, interrupted=state.interrupted)
-    write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
-    write_junit(state.reports_dir / "results.json", state.reports_dir / "junit.xml")
-    write_html(state.reports_dir / "results.json", state.reports_dir / "report.html")
+    document = write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
+    write_junit(document, state.reports_dir / "junit.xml")
+    write_html(document, state.reports_dir / "report.html")
     allure_support.write_environment(session.config, meta, state.redactor.text)
     if state.certify:
         bundle = _option(session.config, "--bundle-dir")
         state.bundle = (Path(session.config.invocation_params.dir, bundle) if bundle else
                         state.reports_dir / "certification" / f"{state.target.name}-{state.run_id}")
-        state.bundle_info = certify.write_bundle(state.bundle, state.reports_dir, state.product,
+        state.bundle_info = certify.write_bundle(state.bundle, state.reports_dir, document, state.product,
                                                  set(state.registry.cases))
     state.options["_requests"] = requests
 
@@ -680,8 +682,7 @@ def _browser_lines(state: State, config: pytest.Config) -> list[str]:
     from .browser.report import summary_lines
 
     if not state.browser:
-        patterns = state.case_patterns or ["*"]
-        skipped = [c for c in state.registry.select(patterns) if c.area == "BRW"]
+        skipped = [c for c in state.chosen_cases() if c.area == "BRW"]
         return [f"browser cases (BRW): {len(skipped)} not run (opt in with --browser)"] if skipped else []
     unlinked = sum(1 for r in state.records.values()
                    if r["area"] == "BRW" and r.get("observations", {}).get("related_case", {}).get("outcome")

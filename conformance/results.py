@@ -64,15 +64,18 @@ def summarize(records: list[dict]) -> dict[str, Any]:
     }
 
 
-def write_results(path: Path, meta: dict[str, Any], records: list[dict], redactor: Redactor) -> None:
-    """Write results.json (cases in ID order), with a last pass removing any secret value."""
+def write_results(path: Path, meta: dict[str, Any], records: list[dict], redactor: Redactor) -> dict[str, Any]:
+    """Write results.json (cases in ID order), with a last pass removing any secret value; return the document
+    as written, which every other report is made from."""
     ordered = sorted(records, key=lambda r: r["id"])
     document = {"schema": SCHEMA, **meta, "summary": summarize(ordered), "cases": ordered}
     text = json.dumps(document, indent=1, ensure_ascii=False, default=repr)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(redactor.text(text) + "\n", encoding="utf-8")
+    written = redactor.text(text)
+    tmp.write_text(written + "\n", encoding="utf-8")
     tmp.replace(path)
+    return json.loads(written)
 
 
 def run_meta(*, target: dict, options: dict, started: str, finished: str, duration: float, requests: int,

@@ -92,8 +92,8 @@ def test_actual_request(case, check, s3, target, configured_bucket):
     focus = {"origin"} | ({"rule"} if marked else set()) | set(send.get("focus", []))
     check_actual(check, expected_actual(case), resp, focus, send.get("method") or http)
     if expect.get("stored"):
-        check.must(_object_status(s3, configured_bucket, key) == 200, "the PUT stored the object (HeadObject 200)",
-                   200, _object_status(s3, configured_bucket, key))
+        status = _object_status(s3, configured_bucket, key)
+        check.must(status == 200, "the PUT stored the object (HeadObject 200)", 200, status)
     if expect.get("removed"):
         status = _object_status(s3, configured_bucket, key)
         check.must(status == 404, "the DELETE removed the object (HeadObject 404)", 404, status)

@@ -138,6 +138,28 @@ class Property:
             return refused
         return self.send(request, f"{self.case.id} reported example, replayed")
 
+    def decidable(self, config: list[dict], requests) -> list[tuple[gen.GenRequest, Any]]:
+        """The example's requests whose model answer rests on no decisive open question, with that answer
+        (the others are counted as excluded); an example with none is rejected."""
+        wanted = []
+        for request in requests:
+            expected = request.expected(config)
+            decisive = set(expected.open_questions) & DECISIVE_QUESTIONS
+            if decisive:
+                self.exclude("open question " + ", ".join(sorted(decisive)))
+                continue
+            wanted.append((request, expected))
+        assume(wanted)
+        return wanted
+
+    def answer_or_reject(self, config: list[dict], request: gen.GenRequest) -> Response:
+        """answer(), rejecting the example when the server refuses its configuration (GEN-CFG-001 judges that)."""
+        resp = self.answer(config, request)
+        if resp is None:
+            self.exclude("configuration refused by the server (GEN-CFG-001's concern)")
+            assume(False)
+        return resp
+
     def exclude(self, why: str) -> None:
         """Count an excluded example or request (counted in the explore pass only)."""
         if self.mode == "explore":
@@ -346,21 +368,9 @@ def _preflight_checks(prop: str, case, expected, resp: Response, request: gen.Ge
 def _run_preflight_property(p: Property, prop: str) -> None:
     def body(example) -> None:
         config, requests = example
-        wanted = []
-        for request in requests:
-            expected = request.expected(config)
-            decisive = set(expected.open_questions) & DECISIVE_QUESTIONS
-            if decisive:
-                p.exclude("open question " + ", ".join(sorted(decisive)))
-                continue
-            wanted.append((request, expected))
-        assume(wanted)
         counted = 0
-        for request, expected in wanted:
-            resp = p.answer(config, request)
-            if resp is None:
-                p.exclude("configuration refused by the server (GEN-CFG-001's concern)")
-                assume(False)
+        for request, expected in p.decidable(config, requests):
+            resp = p.answer_or_reject(config, request)
             scratch, counts = _preflight_checks(prop, p.case, expected, resp, request)
             if not counts:
                 p.exclude("model or server refused the preflight (GEN-PRE-STATUS-001's concern)")
@@ -383,20 +393,8 @@ def _run_actual_property(p: Property) -> None:
 
     def body(example) -> None:
         config, requests = example
-        wanted = []
-        for request in requests:
-            expected = request.expected(config)
-            decisive = set(expected.open_questions) & DECISIVE_QUESTIONS
-            if decisive:
-                p.exclude("open question " + ", ".join(sorted(decisive)))
-                continue
-            wanted.append((request, expected))
-        assume(wanted)
-        for request, expected in wanted:
-            resp = p.answer(config, request)
-            if resp is None:
-                p.exclude("configuration refused by the server (GEN-CFG-001's concern)")
-                assume(False)
+        for request, expected in p.decidable(config, requests):
+            resp = p.answer_or_reject(config, request)
             scratch = Check(p.case)
             check_actual(scratch, expected, resp, set(), request.request_method or request.method)
             p.judge(scratch, _detail(p, config, request, expected, resp), exact=not expected.open_questions)

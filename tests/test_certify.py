@@ -53,7 +53,9 @@ def _reports(tmp_path):
 
 def test_bundle_and_verify(tmp_path, capsys):
     bundle = tmp_path / "bundle"
-    info = write_bundle(bundle, _reports(tmp_path), {"vendor": "A", "product": "B", "version": "1"},
+    reports = _reports(tmp_path)
+    info = write_bundle(bundle, reports, json.loads((reports / "results.json").read_text()),
+                        {"vendor": "A", "product": "B", "version": "1"},
                         {"CFG-GET-001", "CFG-GET-002"})
     assert info["complete"] is False and info["not_run"] == ["CFG-GET-002"]
     names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}

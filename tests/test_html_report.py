@@ -77,5 +77,5 @@ def test_report_renders_in_chromium_with_the_counts_of_results_json(suite, tmp_p
 def test_write_html_from_file(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(_doc([_case("PRE-A-001", "pass")])))
-    write_html(path, tmp_path / "report.html")
+    write_html(json.loads(path.read_text()), tmp_path / "report.html")
     assert "PRE-A-001" in (tmp_path / "report.html").read_text()

@@ -14,7 +14,7 @@ def test_outcomes_map_to_junit(tmp_path):
                                     "non-strict"], 1)]
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"target": {"name": "t"}, "cases": cases}))
-    write_junit(results, tmp_path / "junit.xml")
+    write_junit(json.loads(results.read_text()), tmp_path / "junit.xml")
     import xml.etree.ElementTree as ET
 
     root = ET.parse(tmp_path / "junit.xml").getroot()
