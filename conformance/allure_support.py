@@ -85,14 +85,13 @@ class AllureBridge:
         if record is not None and result is not None:
             from allure_commons.model2 import Status, StatusDetails
 
+            from .outcomes import outcome as outcome_row
+
             outcome, reason = record["outcome"], record.get("reason") or ""
-            status = {"pass": Status.PASSED, "info": Status.PASSED, "non-strict": Status.FAILED,
-                      "fail": Status.FAILED, "unexpected-pass": Status.FAILED, "error": Status.BROKEN,
-                      "expected-fail": Status.SKIPPED, "unsupported": Status.SKIPPED}.get(outcome)
-            if status is not None:
-                result.status = status
-                reason = reason.removeprefix(f"{outcome}: ")
-                result.statusDetails = StatusDetails(message=f"{outcome}: {reason}" if reason else outcome)
+            result.status = {"passed": Status.PASSED, "failed": Status.FAILED, "broken": Status.BROKEN,
+                             "skipped": Status.SKIPPED}[outcome_row(outcome).allure]
+            reason = reason.removeprefix(f"{outcome}: ")
+            result.statusDetails = StatusDetails(message=f"{outcome}: {reason}" if reason else outcome)
         return report
 
 

@@ -7,7 +7,7 @@ import secrets
 import time
 from pathlib import Path
 
-from .errors import InfraError, Unsupported
+from .errors import Inconclusive, InfraError, ServerError, Unsupported
 from .http import S3
 
 PREFIX = "s3cors"
@@ -41,7 +41,10 @@ class Buckets:
         params: dict = {"Bucket": name}
         if self.s3.target.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": self.s3.target.region}
-        result = self.s3.api("create_bucket", **params)
+        try:
+            result = self.s3.api("create_bucket", **params)
+        except ServerError as exc:  # the bucket is a precondition of the case, not what it tests
+            raise Inconclusive(f"cannot create bucket {name}: {exc}") from None
         if not result.ok:
             raise InfraError(f"cannot create bucket {name}: {result.status} {result.code} {result.message or ''}".strip())
         self.created.append(name)
@@ -60,7 +63,7 @@ class Buckets:
                 self.s3.api("delete_object", Bucket=name, Key=obj["Key"])
             self._abort_uploads(name)
             result = self.s3.api("delete_bucket", Bucket=name)
-        except (InfraError, Unsupported) as exc:
+        except (InfraError, ServerError, Unsupported) as exc:
             return str(exc)
         if result.ok or result.status == 404:
             return None

@@ -12,10 +12,11 @@ from typing import Any, Callable
 
 import pytest
 
+from .case_schema import LEVEL_NAMES, validate_case
 from .errors import SuiteUsageError
 from .paths import fixtures_dir
 
-LEVELS = ("MUST", "SHOULD", "INFO")
+LEVELS = LEVEL_NAMES
 # Area prefixes of case IDs (design.md): a case ID is AREA-TOPIC-NNN.
 AREAS = {
     "CFG": "Configuration API (Get, Put, Delete, round trip, replacement)",
@@ -30,7 +31,7 @@ AREAS = {
     "BRW": "Browser verdicts (headless Chromium)",
 }
 _ID = re.compile(r"(?P<area>[A-Z]{3})-[A-Z0-9]+(-[A-Z0-9]+)*-\d{3}")
-_CASE_KEYS = {"id", "level", "title", "source", "send", "expect", "setup", "note", "retired"}
+_CASE_KEYS = {"id", "level", "title", "source", "send", "expect", "setup", "focus", "note", "retired"}
 _TABLE_KEYS = {"area", "title", "case", "configs"}
 _CONFIG_KEYS = {"rules", "objects", "note"}
 
@@ -47,6 +48,7 @@ class Case:
     send: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     expect: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     setup: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    focus: tuple[str, ...] = ()  # aspects of the answer compared (conformance/cors.py); () = the area's own
     note: str = ""
     table: str = ""
 
@@ -111,6 +113,7 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
                 raise SuiteUsageError(f"{where}: '{key}' must be a table")
         if row.get("retired"):
             continue  # a retired case keeps its ID reserved but is not run
+        validate_case(area, row, where)  # every key of setup, send, expect and focus (conformance/case_schema.py)
         setup = dict(row.get("setup", {}))
         if "config" in setup:  # a named configuration of the table: cases sharing it share a bucket
             if not isinstance(setup["config"], str) or setup["config"] not in configs:
@@ -120,7 +123,8 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
             row = {**row, "setup": setup}
         cases.append(Case(id=row["id"], area=area, level=row["level"], title=row["title"].strip(),
                           source=row["source"].strip(), send=row.get("send", {}), expect=row.get("expect", {}),
-                          setup=row.get("setup", {}), note=row.get("note", ""), table=path.name))
+                          setup=row.get("setup", {}), focus=tuple(row.get("focus", ())), note=row.get("note", ""),
+                          table=path.name))
     return area, cases
 
 

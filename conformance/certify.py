@@ -15,6 +15,7 @@ import pytest
 
 from .allure_support import exchange_text
 from .errors import SuiteUsageError
+from .outcomes import VERDICTS
 from .paths import PACKAGE_DIR
 
 MANIFEST = "MANIFEST.sha256"
@@ -98,7 +99,7 @@ def write_bundle(bundle: Path, reports_dir: Path, document: dict, product: dict[
         "cases": len(ran), "complete": ran == registry_ids and not document.get("interrupted"),
         "not_run": sorted(registry_ids - ran),
         "verdicts": {v: sum(1 for r in document["cases"] if r["verdict"] == v)
-                     for v in ("pass", "fail", "non-strict", "info", "unsupported", "error")},
+                     for v in VERDICTS},
         "outcomes": summary,
     }
     (bundle / "product.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

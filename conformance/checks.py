@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .cases import Case
-from .errors import InfraError, Unsupported
+from .errors import Inconclusive, InfraError, ServerError, Unsupported
 from .expectations import Expectation
+from .outcomes import OUTCOMES  # noqa: F401  (re-exported: the outcome names)
 
-OUTCOMES = ("pass", "fail", "non-strict", "info", "unsupported", "expected-fail", "unexpected-pass", "error")
 _RANK = {"MUST": 0, "SHOULD": 1, "INFO": 2}
 
 
 class RequirementFailed(AssertionError):
     """A MUST check failed in a way that makes the rest of the case meaningless."""
-
-
-class Inconclusive(Exception):
-    """A precondition the case needs did not hold (another case covers that failure): no verdict."""
 
 
 @dataclass
@@ -99,6 +96,16 @@ class Check:
         self.observations[name] = value
 
 
+@contextmanager
+def establishing(what: str) -> Iterator[None]:
+    """Around a step that establishes a precondition (setup, not the request under test): a 5xx answer there
+    means the suite could not establish it (Inconclusive: error), not a verdict on the case."""
+    try:
+        yield
+    except ServerError as exc:
+        raise Inconclusive(f"{what}: {exc}") from None
+
+
 @dataclass
 class Verdict:
     """The outcome of a case and why."""
@@ -106,10 +113,25 @@ class Verdict:
     outcome: str
     reason: str
     verdict: str  # the outcome before the expectation file was applied
+    server_error: dict | None = None  # {"status", "code"} of the 5xx answer the verdict rests on, if any
+
+
+def server_error_of(exc: BaseException | None) -> dict | None:
+    """The status and code of the 5xx answer that ended a case, as an expectation entry names them."""
+    return {"status": exc.status, "code": exc.code} if isinstance(exc, ServerError) else None
 
 
 def judge(case: Case, check: Check | None, exc: BaseException | None) -> tuple[str, str]:
-    """The raw outcome of a case from its checks and the exception that ended it, if any."""
+    """The raw outcome of a case from its checks and the exception that ended it, if any.
+
+    A 5xx answer (ServerError) is a failed check of the level that expected a 2xx or 4xx answer (MUST, capped
+    by the case level), recorded among the case's checks; only silence and unestablished preconditions are
+    errors."""
+    if isinstance(exc, ServerError):
+        check = check or Check(case)
+        check.must(False, f"{exc.request}: a 2xx or 4xx answer (not a server error)", "2xx or 4xx",
+                   exc.answer + (f" ({exc.message})" if exc.message else ""))
+        exc = None
     if isinstance(exc, Unsupported):
         return "unsupported", str(exc)
     if isinstance(exc, InfraError):
@@ -136,16 +158,30 @@ def judge(case: Case, check: Check | None, exc: BaseException | None) -> tuple[s
     return "pass", ""
 
 
-def apply_expectation(outcome: str, reason: str, expectation: Expectation | None) -> Verdict:
-    """Compare the raw outcome with the target's recorded deviation, if any."""
-    if expectation is None:
-        return Verdict(outcome, reason, outcome)
-    if outcome == expectation.outcome:
-        return Verdict("expected-fail", f"{expectation.reason} [{reason}]", outcome)
-    if outcome in ("pass", "info") or (expectation.outcome == "fail" and outcome == "non-strict"):
+def apply_expectation(outcome: str, reason: str, expectation: Expectation | None,
+                      server_error: dict | None = None) -> Verdict:
+    """Compare the raw outcome with the target's recorded deviation, if any.
+
+    Nothing but a verdict can match: error and unsupported stay what they are. An entry naming a status (and
+    code) matches only a verdict resting on that 5xx answer; an entry naming none matches only a verdict that
+    rests on no server error."""
+    if expectation is None or outcome in ("unsupported", "error"):
+        return Verdict(outcome, reason, outcome, server_error)
+    seen = _answer(server_error)
+    wanted = _answer({"status": expectation.status, "code": expectation.code}) if expectation.status else None
+    if outcome == expectation.outcome and seen == wanted:
+        return Verdict("expected-fail", f"{expectation.reason} [{reason}]", outcome, server_error)
+    if outcome in ("pass", "info") or (expectation.outcome == "fail" and outcome == "non-strict" and not seen):
         return Verdict("unexpected-pass",
-                       f"stale expectation: recorded as {expectation.outcome} ({expectation.reason}), "
-                       f"now {outcome}{': ' + reason if reason else ''}", outcome)
-    if outcome in ("unsupported", "error"):
-        return Verdict(outcome, reason, outcome)
-    return Verdict(outcome, f"{reason} (expectation file says {expectation.outcome}: {expectation.reason})", outcome)
+                       f"stale expectation: recorded as {expectation.describe()} ({expectation.reason}), "
+                       f"now {outcome}{': ' + reason if reason else ''}", outcome, server_error)
+    hint = (f"; if this answer is the known deviation, the entry says status = {server_error['status']}"
+            + (f", code = \"{server_error['code']}\"" if server_error.get("code") else "")) if seen else ""
+    return Verdict(outcome, f"{reason} (expectation file says {expectation.describe()}: {expectation.reason}{hint})",
+                   outcome, server_error)
+
+
+def _answer(server_error: dict | None) -> str | None:
+    if not server_error:
+        return None
+    return f"{server_error['status']} {server_error['code']}" if server_error.get("code") else str(server_error["status"])

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .buckets import PREFIX, Buckets
-from .errors import InfraError, SuiteUsageError, Unsupported
+from .errors import InfraError, ServerError, SuiteUsageError, Unsupported
 from .http import S3, Recorder
 from .redact import Redactor
 from .targets import Settings, _env_bool, resolve_credentials, resolve_target, strip_userinfo
@@ -215,7 +215,7 @@ def main(argv: list[str]) -> int:
 
     try:
         listed = _list_buckets(s3)
-    except (InfraError, Unsupported) as exc:
+    except (InfraError, ServerError, Unsupported) as exc:
         _err(redactor.text(f"{where} is unusable: cannot list its buckets ({exc}). "
                            f"Is the server running, and is the URL right?"))
         return EXIT_UNUSABLE

@@ -8,6 +8,7 @@ import pytest
 
 from .buckets import Buckets, worker_id
 from .checks import Check
+from .errors import ServerError
 from .http import S3
 from .plugin import CHECK, State, state_of
 from .polling import poll as _poll
@@ -110,26 +111,34 @@ def configured_bucket(case, check: Check, s3: S3, buckets: Buckets, poll: Callab
     key = (case.table, case.setup["config"])
     if key not in _shared_configs:
         _shared_configs[key] = _shared_setup(s3, lambda: _set_up_config(s3, buckets, poll, case.setup))
-    bucket, problem = _shared_configs[key]
+    bucket, problem = _shared_configs[key]  # (a 5xx while setting it up is a problem too: no verdict)
     check.precondition(problem is None, f"configuration {case.setup['config']!r}: {problem}")
     return bucket
 
 
 def _set_up_config(s3: S3, buckets: Buckets, poll: Callable, setup: dict) -> tuple[str, str | None]:
     """Create a bucket with the configuration's objects and rules; (bucket, problem or None)."""
+    bucket = buckets.create()
+    try:
+        return bucket, _configure_bucket(s3, bucket, poll, setup)
+    except ServerError as exc:  # the configuration is a precondition of the cases sharing it
+        return bucket, str(exc)
+
+
+def _configure_bucket(s3: S3, bucket: str, poll: Callable, setup: dict) -> str | None:
+    """Put the setup's objects and rules on the bucket; the problem, or None."""
     from .steps import as_multisets, get_rules, put_rules
 
-    bucket = buckets.create()
     for key in setup.get("objects", []):
         result = s3.api("put_object", Bucket=bucket, Key=key, Body=b"conformance object\n", ContentType="text/plain")
         if not result.ok:
-            return bucket, f"PutObject {key} answered {result.status} {result.code}"
+            return f"PutObject {key} answered {result.status} {result.code}"
     rules = setup["rules"]
     if not rules:
-        return bucket, None  # a bucket without CORS configuration
+        return None  # a bucket without CORS configuration
     put = put_rules(s3, bucket, rules)
     if not put.ok:
-        return bucket, f"PutBucketCors answered {put.status} {put.code}: {put.message}"
+        return f"PutBucketCors answered {put.status} {put.code}: {put.message}"
     poll(lambda: get_rules(s3, bucket), lambda r: r.ok and as_multisets(r.data.get("CORSRules", [])) ==
          as_multisets(rules))
-    return bucket, None
+    return None

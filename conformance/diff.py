@@ -1,4 +1,5 @@
-"""Regression diff: two runs' results.json compared case by case (worse, better, changed otherwise).
+"""Regression diff: two runs' results.json compared case by case (worse, better, changed otherwise): a verdict
+farther from pass than before (non-strict, unsupported, fail, error, in that order) is worse.
 
 Verdicts are compared, not outcomes: the verdict is what the server did before any expectation file was
 applied, so two servers (or two versions) with different expectation files still compare fairly."""
@@ -11,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .matrix import load_run
-
-# Verdicts on one scale; the others (info, unsupported, error) are not better or worse, only different.
-RANK = {"pass": 2, "non-strict": 1, "fail": 0}
+from .outcomes import diff_direction
 USAGE = "usage: python -m conformance diff OLD/results.json NEW/results.json [-o REPORT.md] [--html REPORT.html]"
 
 
@@ -46,10 +45,9 @@ def compare(old: dict, new: dict) -> dict[str, list[Change]]:
         meta = b or a
         change = Change(case_id, meta.get("level", "?"), meta.get("title", ""), va, vb,
                         (b or {}).get("reason") or (a or {}).get("reason") or "")
-        if va in RANK and vb in RANK:
-            groups["worse" if RANK[vb] < RANK[va] else "better"].append(change)
-        else:
-            groups["changed"].append(change)
+        # Any move away from pass (to non-strict, unsupported, fail, error) is worse; toward pass, better
+        # (the distances are in conformance/outcomes.py).
+        groups[diff_direction(va, vb)].append(change)
     return groups
 
 
@@ -59,8 +57,8 @@ def _run_line(run: dict) -> str:
             f"started {run.get('started', '?')}").replace("()", "").strip()
 
 
-HEADINGS = {"worse": "Got worse", "better": "Got better", "changed": "Changed otherwise (error, unsupported, "
-            "info, added or removed cases)"}
+HEADINGS = {"worse": "Got worse", "better": "Got better", "changed": "Changed otherwise (added or removed cases, "
+            "or a move between pass and info)"}
 
 
 def markdown(old: dict, new: dict, groups: dict[str, list[Change]]) -> str:

@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from .allure_support import exchange_text
-from .cases import AREAS
+from .cases import AREAS, LEVELS
+from .outcomes import JUDGED, OUTCOMES
 from .sources import source_links
-
-LEVELS = ("MUST", "SHOULD", "INFO")
-OUTCOMES = ("pass", "fail", "non-strict", "info", "unsupported", "expected-fail", "unexpected-pass", "error")
-JUDGED = ("pass", "non-strict", "fail")  # verdicts that say something about conformance
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}

@@ -20,13 +20,12 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
-from .errors import InfraError, Unsupported
+from .errors import InfraError, ServerError, Unsupported, is_silence
 from .polling import pause
 from .redact import Redactor
 from .targets import Credentials, Target
 
 BODY_EXCERPT = 2000
-RETRY_STATUSES = (500, 502, 503, 504)
 RAW_ATTEMPTS = 3
 API_ATTEMPTS = 3
 
@@ -225,10 +224,13 @@ class S3:
             code = err.get("Code")
             if code == "NotImplemented" or status == 501:
                 raise Unsupported(f"{operation}: the target answered {status} {code}") from None
-            if status in RETRY_STATUSES:
+            if status >= 500:
                 shown = "" if code in (None, str(status)) else f" {code}"
-                raise InfraError(f"{operation}: the server answered {status}{shown} after "
-                                 f"{self.recorder.last_attempts()} attempts")
+                attempts = self.recorder.last_attempts()
+                if is_silence(status):
+                    raise InfraError(f"{operation}: the server answered {status}{shown} after {attempts} attempts")
+                raise ServerError(operation, status, None if code == str(status) else code,
+                                  self.recorder.redactor.text(err.get("Message") or ""), attempts) from None
             return ApiResult(operation, status, code=code, message=err.get("Message"), error=dict(err))
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError,
                 botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError,
@@ -260,12 +262,15 @@ class S3:
                 wrong_secret: bool = False) -> Response:
         """Send one raw request (retried on connection trouble and 5xx); every attempt is recorded.
 
+        After the retries, a 5xx from the server itself raises ServerError (a verdict), no answer or throttling
+        InfraError (see errors.is_silence).
+
         wrong_secret signs with a secret key that is not the account's, so the server must refuse it (403)."""
         url = url or self.url(bucket, key, query)
         headers = dict(headers or {})
         if content_md5 and body is not None:
             headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
-        last_problem = ""
+        last_problem, last_answer = "", None
         for attempt in range(1, RAW_ATTEMPTS + 1):
             send_headers = self._signed(method, url, headers, body, wrong_secret) if sign else headers
             started = time.monotonic()
@@ -274,19 +279,24 @@ class S3:
                 resp = self.http.request(method, url, headers=send_headers, data=body, timeout=self.timeout,
                                          verify=self.target.verify, allow_redirects=False, stream=False)
             except requests.RequestException as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
+                last_problem, last_answer = f"{type(exc).__name__}: {exc}", None
                 self.recorder.add(method, url, send_headers.items(), body, error=last_problem, note=label,
                                   started=started)
             else:
                 lines = [(k, v) for k, v in resp.raw.headers.iteritems()]
                 self.recorder.add(method, url, send_headers.items(), body, status=resp.status_code,
                                   response_headers=lines, response_body=resp.content, note=label, started=started)
-                if resp.status_code not in RETRY_STATUSES:
+                if resp.status_code < 500 or resp.status_code == 501:  # 501: NotImplemented, not retried
                     return Response(resp.status_code, lines, resp.content, url=url)
-                code = parse_error(resp.content).get("Code", "")
-                last_problem = f"the server answered {resp.status_code} {code}".rstrip()
+                last_answer = Response(resp.status_code, lines, resp.content, url=url)
+                last_problem = f"the server answered {resp.status_code} {last_answer.code or ''}".rstrip()
             if attempt < RAW_ATTEMPTS:
                 pause(0.2 * 2 ** (attempt - 1))
+        redact = self.recorder.redactor
+        if last_answer is not None and not is_silence(last_answer.status):
+            # The server itself answered 5xx every time: its answer to this request, a verdict on the case.
+            raise ServerError(f"{method} {redact.url(url)}", last_answer.status, last_answer.code,
+                              redact.text(last_answer.message or ""), RAW_ATTEMPTS)
         raise InfraError(f"{method} {self.recorder.redactor.url(url)}: {self.recorder.redactor.text(last_problem)} "
                          f"after {RAW_ATTEMPTS} attempts")
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-# How each outcome reads in JUnit terms: failure and error fail a CI job; known deviations and unsupported
-# cases are "skipped" with their reason (never a silent pass); non-strict and info pass with a property.
-_FAILURES = {"fail": "failure", "unexpected-pass": "failure", "error": "error"}
-_SKIPS = {"expected-fail": "known deviation", "unsupported": "unsupported"}
+from .outcomes import outcome as outcome_row
+
+# The element of each outcome comes from the outcome table (conformance/outcomes.py): failure and error fail a
+# CI job exactly when the pytest run fails; known deviations and unsupported cases are "skipped" with their
+# reason (never a silent pass); pass and info are plain testcases (info with its observation).
+_SKIP_LABEL = {"expected-fail": "known deviation"}
 
 
 def junit_tree(document: dict) -> ET.ElementTree:
@@ -29,14 +31,14 @@ def junit_tree(document: dict) -> ET.ElementTree:
             for key in ("level", "outcome", "verdict", "title", "source"):
                 ET.SubElement(props, "property", name=key, value=str(r.get(key, "")))
             outcome, reason = r["outcome"], r.get("reason") or ""
-            if outcome in _FAILURES:
-                tag = _FAILURES[outcome]
+            tag = outcome_row(outcome).junit
+            if tag in ("failure", "error"):
                 ET.SubElement(case, tag, message=f"{outcome}: {reason}"[:1000], type=outcome).text = reason
                 counts["failures" if tag == "failure" else "errors"] += 1
-            elif outcome in _SKIPS:
-                ET.SubElement(case, "skipped", message=f"{_SKIPS[outcome]}: {reason}"[:1000])
+            elif tag == "skipped":
+                ET.SubElement(case, "skipped", message=f"{_SKIP_LABEL.get(outcome, outcome)}: {reason}"[:1000])
                 counts["skipped"] += 1
-            elif outcome in ("non-strict", "info") and reason:
+            elif reason:
                 ET.SubElement(case, "system-out").text = f"{outcome}: {reason}"
         for key, value in counts.items():
             suite.set(key, str(value))

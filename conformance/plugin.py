@@ -21,9 +21,9 @@ import pytest
 
 from .buckets import PREFIX, Journal, new_run_id, worker_id
 from .cases import Case, Registry, registry
-from .checks import Check, apply_expectation, judge
+from .checks import Check, apply_expectation, judge, server_error_of
 from .embedded import LAUNCHERS
-from .errors import EXIT_TARGET_UNUSABLE, InfraError, SuiteUsageError, Unsupported
+from .errors import EXIT_TARGET_UNUSABLE, InfraError, ServerError, SuiteUsageError, Unsupported
 from .expectations import Expectation, expectations_path, load_expectations
 from .http import S3, Recorder
 from .paths import PACKAGE_DIR
@@ -31,7 +31,8 @@ from .redact import Redactor
 from . import allure_support, certify
 from .html_report import write_html
 from .junit import write_junit
-from .results import OUTCOMES, build_record, now_iso, run_meta, summary_lines, write_results
+from .outcomes import OUTCOMES, outcome as outcome_row
+from .results import build_record, now_iso, run_meta, summary_lines, write_results
 from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
                       resolve_target, strip_userinfo)
 
@@ -459,7 +460,7 @@ def probe(state: State) -> str | None:
         if target.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
         result = s3.api("create_bucket", **params)
-    except (InfraError, Unsupported) as exc:
+    except (InfraError, ServerError, Unsupported) as exc:
         buckets.journal.removed(name)
         buckets.journal.discard()
         if isinstance(exc, Unsupported):
@@ -486,7 +487,7 @@ def probe(state: State) -> str | None:
     buckets.created.append(name)
     try:  # the server's own name and version, where it says them (results.json target.server_header)
         state.server_header = s3.request("HEAD", name, note="probe: server identification").header("Server")
-    except InfraError:
+    except (InfraError, ServerError):
         state.server_header = None
     state.unsupported = probe_bucket_cors(state, s3, name)
     left = buckets.cleanup()
@@ -506,8 +507,8 @@ def probe_bucket_cors(state: State, s3: S3, bucket: str) -> str | None:
             {"AllowedOrigins": ["https://probe.example"], "AllowedMethods": ["GET"]}]})
     except Unsupported as exc:
         return f"the target answers NotImplemented to PutBucketCors ({exc})"
-    except InfraError:
-        return None  # the cases will meet the same trouble and report it as errors
+    except (InfraError, ServerError):
+        return None  # the cases will meet the same trouble and report it
     if result.ok:
         s3.api("delete_bucket_cors", Bucket=bucket)
     return None
@@ -566,10 +567,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     exc = call.excinfo.value if call.excinfo else None
     if call.excinfo and call.excinfo.errisinstance(pytest.skip.Exception):
         exc = Unsupported(str(exc)) if "unsupported" in str(exc).lower() else exc
-    check = item.stash.get(CHECK, None)
+    check = item.stash.get(CHECK, None) or Check(case)  # a 5xx in a fixture is recorded as a check too
     outcome, reason = judge(case, check, exc)
     expectation = state.expectations.get(case.id)
-    verdict = apply_expectation(outcome, reason, expectation)
+    verdict = apply_expectation(outcome, reason, expectation, server_error_of(exc))
     if state.recorder:
         state.recorder.current = None  # teardown exchanges (cleanup) belong to no case
     report.s3cors = build_record(case, verdict, check, item.stash.get(EXCHANGES, []), nodeid=item.nodeid,
@@ -579,16 +580,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def _shape_report(report: pytest.TestReport, item: pytest.Item, case: Case, verdict, redactor: Redactor) -> None:
-    """Map the suite's outcome onto pytest's passed/failed/skipped/xfailed."""
+    """Map the suite's outcome onto pytest's passed/failed/skipped (the outcome table decides which)."""
     outcome = verdict.outcome
-    if outcome in ("pass", "info"):
+    status = outcome_row(outcome).pytest
+    if status == "passed":
         report.outcome, report.longrepr = "passed", None
     elif outcome == "expected-fail":
         report.outcome, report.longrepr = "skipped", None
         report.wasxfail = redactor.text(verdict.reason)
-    elif outcome == "unsupported":
+    elif status == "skipped":
         path, line, _ = item.location
-        report.outcome, report.longrepr = "skipped", (str(item.path), (line or 0) + 1, f"unsupported: {verdict.reason}")
+        report.outcome, report.longrepr = "skipped", (str(item.path), (line or 0) + 1, f"{outcome}: {verdict.reason}")
     else:
         report.outcome = "failed"
         harness_bug = outcome == "error" and verdict.reason.startswith("harness error")

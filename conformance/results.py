@@ -11,7 +11,8 @@ from typing import Any
 
 from . import __version__
 from .cases import AREAS, Case
-from .checks import OUTCOMES, Check, Verdict
+from .checks import Check, Verdict
+from .outcomes import OUTCOMES
 from .expectations import Expectation
 from .paths import PACKAGE_DIR
 from .redact import Redactor
@@ -27,6 +28,7 @@ def build_record(case: Case, verdict: Verdict, check: Check | None, exchanges: l
         "outcome": verdict.outcome,
         "verdict": verdict.verdict,
         "reason": verdict.reason,
+        "server_error": verdict.server_error,
         "checks": [r.public() for r in check.results] if check else [],
         "observations": check.observations if check else {},
         "expectation": expectation.public() if expectation else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from .checks import Check
+from .checks import Check, establishing
 from .http import S3, ApiResult
 
 MEMBERS = ("ID", "AllowedHeaders", "AllowedMethods", "AllowedOrigins", "ExposeHeaders", "MaxAgeSeconds")
@@ -29,7 +29,8 @@ def delete_config(s3: S3, bucket: str, **extra: Any) -> ApiResult:
 
 def configure(s3: S3, check: Check, bucket: str, rules: Sequence[dict], poll=None) -> None:
     """Set up a configuration the case builds on; if the target refuses it, the case is inconclusive."""
-    result = put_rules(s3, bucket, rules)
+    with establishing("setting up the configuration"):
+        result = put_rules(s3, bucket, rules)
     check.precondition(result.ok, f"setting up the configuration failed: {result.status} {result.code}")
     if poll is not None:  # wait (bounded) until GetBucketCors shows it, for targets with slow propagation
         poll(lambda: get_rules(s3, bucket), lambda r: r.ok and as_multisets(r.data.get("CORSRules", [])) ==

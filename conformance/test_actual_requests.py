@@ -8,6 +8,7 @@ import re
 import pytest
 
 from conformance.cases import cases
+from conformance.checks import establishing
 from conformance.cors import ACAO, PROBE_KEY, check_actual, expected_actual
 from conformance.http import S3, Response
 
@@ -50,7 +51,8 @@ def _send(s3: S3, case, bucket: str, http: str, key: str | None, origin: str | N
 def _prepare(check, s3: S3, bucket: str, http: str, key: str | None) -> None:
     """A DELETE needs an object to delete (put without Origin, signed)."""
     if http == "DELETE" and key is not None:
-        put = s3.api("put_object", Bucket=bucket, Key=key, Body=BODY)
+        with establishing(f"PutObject {key} for the DELETE"):
+            put = s3.api("put_object", Bucket=bucket, Key=key, Body=BODY)
         check.precondition(put.ok, f"PutObject {key} for the DELETE answered {put.status} {put.code}")
 
 
@@ -89,7 +91,7 @@ def test_actual_request(case, check, s3, target, configured_bucket):
         if "op_code" in expect and http != "HEAD":
             check.should(resp.code == expect["op_code"], "error Code", expect["op_code"], resp.code)
     marked = any("ExposeHeaders" in r for r in case.setup.get("rules", []))
-    focus = {"origin"} | ({"rule"} if marked else set()) | set(send.get("focus", []))
+    focus = {"origin"} | ({"rule"} if marked else set()) | set(case.focus)
     check_actual(check, expected_actual(case), resp, focus, send.get("method") or http)
     if expect.get("stored"):
         status = _object_status(s3, configured_bucket, key)

@@ -95,7 +95,7 @@ def test_second_put_replaces(case, check, s3, bucket, poll):
 
 @cases("CFG-REP-002")
 def test_replacement_changes_preflight(case, check, s3, bucket, poll):
-    e = case.expect
+    e = case.send
     configure(s3, check, bucket, case.setup["rules"])
     before = poll(lambda: s3.preflight(bucket, PROBE_KEY, e["old_origin"], e["method"]), lambda r: r.status == 200)
     check.precondition(before.status == 200, f"a preflight the first configuration allows was not answered 200 "
@@ -137,14 +137,14 @@ def test_get_after_delete(case, check, s3, bucket, poll):
 
 @cases("CFG-DEL-003")
 def test_preflight_after_delete(case, check, s3, bucket, poll):
-    e = case.expect
+    send = case.send
     configure(s3, check, bucket, case.setup["rules"])
-    before = poll(lambda: s3.preflight(bucket, PROBE_KEY, e["origin"], e["method"]), lambda r: r.status == 200)
+    before = poll(lambda: s3.preflight(bucket, PROBE_KEY, send["origin"], send["method"]), lambda r: r.status == 200)
     check.precondition(before.status == 200, f"a preflight the configuration allows was not answered 200 "
                                              f"(got {before.status}); preflight cases cover that")
     check.require(delete_config(s3, bucket).ok, "DeleteBucketCors succeeds")
-    after = poll(lambda: s3.preflight(bucket, PROBE_KEY, e["origin"], e["method"]), lambda r: r.status == 403)
-    check_error(check, after, e, what="preflight after delete")
+    after = poll(lambda: s3.preflight(bucket, PROBE_KEY, send["origin"], send["method"]), lambda r: r.status == 403)
+    check_error(check, after, case.expect, what="preflight after delete")
     check.should(after.cors_headers() == {}, "no Access-Control-* or Vary on the refusal (§4.1)", {},
                  after.cors_headers())
 

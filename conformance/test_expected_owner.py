@@ -26,13 +26,13 @@ def owner_value(kind: str, target) -> str:
 
 def refused(case, target) -> bool:
     """Whether the documented behaviour is a refusal for this case."""
-    return target.owner_mode == "enforced" and case.expect["owner"] != "own"
+    return target.owner_mode == "enforced" and case.send["owner"] != "own"
 
 
 def check_refusal(check, case, result) -> None:
     """The refusal an enforcing target documents: the status class at MUST, exact status and code at SHOULD."""
     e = case.expect
-    if e["owner"] == "foreign":
+    if case.send["owner"] == "foreign":
         check.must(result.status == 403, "refused with 403", 403, f"{result.status} {result.code or ''}".strip())
     else:
         check.must(400 <= result.status < 500, "refused with a 4xx status", "4xx",
@@ -45,7 +45,7 @@ def check_refusal(check, case, result) -> None:
 
 @cases("EBO-PUT-*")
 def test_put_with_expected_owner(case, check, s3, target, bucket, poll):
-    owner = owner_value(case.expect["owner"], target)
+    owner = owner_value(case.send["owner"], target)
     configure(s3, check, bucket, RULES_A, poll=poll)
     result = put_rules(s3, bucket, RULES_B, ExpectedBucketOwner=owner)
     check.observe("expected_bucket_owner", {"mode": target.owner_mode, "sent": owner})
@@ -64,7 +64,7 @@ def test_put_with_expected_owner(case, check, s3, target, bucket, poll):
 
 @cases("EBO-GET-*")
 def test_get_with_expected_owner(case, check, s3, target, bucket, poll):
-    owner = owner_value(case.expect["owner"], target)
+    owner = owner_value(case.send["owner"], target)
     configure(s3, check, bucket, RULES_A, poll=poll)
     result = get_rules(s3, bucket, ExpectedBucketOwner=owner)
     check.observe("expected_bucket_owner", {"mode": target.owner_mode, "sent": owner})
@@ -78,7 +78,7 @@ def test_get_with_expected_owner(case, check, s3, target, bucket, poll):
 
 @cases("EBO-DEL-*")
 def test_delete_with_expected_owner(case, check, s3, target, bucket, poll):
-    owner = owner_value(case.expect["owner"], target)
+    owner = owner_value(case.send["owner"], target)
     configure(s3, check, bucket, RULES_A, poll=poll)
     result = delete_config(s3, bucket, ExpectedBucketOwner=owner)
     check.observe("expected_bucket_owner", {"mode": target.owner_mode, "sent": owner})

@@ -21,7 +21,7 @@ from conformance.cases import cases
 from conformance.checks import Check, CheckResult
 from conformance.cors import (ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, DECISIVE_QUESTIONS, check_actual,
                               check_allowed_headers, check_preflight)
-from conformance.errors import InfraError, Unsupported
+from conformance.errors import InfraError, ServerError, Unsupported
 from conformance.http import S3, ApiResult, Response
 from conformance.steps import LIST_MEMBERS, as_multisets, get_rules, put_rules
 from conformance.targets import strip_userinfo
@@ -46,9 +46,12 @@ class Mismatch(Exception):
 
 
 def _raise_stop(problem: BaseException) -> None:
-    """Re-raise an infrastructure problem from one place, so hypothesis sees one failure and ends quickly."""
+    """Re-raise a problem that ends the property from one place, so hypothesis sees one failure and ends quickly:
+    no answer or unsupported, or a 5xx answer (a verdict: the case fails with it)."""
     if isinstance(problem, Unsupported):
         raise Unsupported(str(problem))
+    if isinstance(problem, ServerError):
+        raise ServerError(problem.request, problem.status, problem.code, problem.message, problem.attempts)
     raise InfraError(str(problem))
 
 
@@ -179,7 +182,7 @@ class Property:
         start = len(self.exchanges) if self.exchanges is not None else 0
         try:
             body()
-        except (InfraError, Unsupported) as exc:
+        except (InfraError, ServerError, Unsupported) as exc:
             self.stop = exc
             _raise_stop(exc)
         except Mismatch as exc:
@@ -246,7 +249,7 @@ class Property:
                                            f"{dict(self.excluded) or 'no answer to compare'})")
         except BaseException as exc:  # noqa: BLE001 - hypothesis raises one failure or a group of them
             found = _collect(exc)
-            stops = [e for e in found if isinstance(e, (InfraError, Unsupported))]
+            stops = [e for e in found if isinstance(e, (InfraError, ServerError, Unsupported))]
             if stops:
                 self._observe_counts()
                 raise stops[0] from None
@@ -298,7 +301,7 @@ class Property:
             start = len(self.exchanges)
             try:
                 failure.detail["replay"]()
-            except (InfraError, Unsupported) as exc:
+            except (InfraError, ServerError, Unsupported) as exc:
                 check.observe("replay", f"the reported example could not be sent again: {exc}")
             failure.exchanges = self.exchanges[start:]
             del self.exchanges[start:]

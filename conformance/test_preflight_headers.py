@@ -9,4 +9,4 @@ from conformance.cors import check_preflight, expected_preflight, send_preflight
 @cases("HDR-*")
 def test_preflight_answer_header(case, check, s3, configured_bucket):
     resp = send_preflight(s3, case, configured_bucket)
-    check_preflight(check, expected_preflight(case), resp, set(case.send["focus"]), case.send.get("method"))
+    check_preflight(check, expected_preflight(case), resp, set(case.focus), case.send.get("method"))

@@ -5,6 +5,7 @@ seeded random.Random whether to
 
 * ``reset``: drop the connection with a TCP RST (SO_LINGER 0) without forwarding the request,
 * ``http503``: answer ``503 SlowDown`` itself (an S3 error document) without forwarding the request,
+* ``http500``: answer ``500 InternalError`` itself (a server that crashes on the request: a verdict, not silence),
 * ``stall``: forward nothing and answer nothing until the client gives up (its timeout),
 * ``delay``: wait ``delay_s`` seconds, then forward the request normally,
 * or forward the request untouched.
@@ -30,9 +31,12 @@ from collections import Counter
 from typing import Callable
 from urllib.parse import urlsplit
 
-FAULTS = ("reset", "http503", "stall", "delay")
+FAULTS = ("reset", "http503", "http500", "stall", "delay")
 _SLOWDOWN = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
              b"<Message>Please reduce your request rate. (injected by faultproxy)</Message></Error>")
+_INTERNAL = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
+             b"<Message>We encountered an internal error. (injected by faultproxy)</Message></Error>")
+_CANNED = {"http503": (b"503 Slow Down", _SLOWDOWN), "http500": (b"500 Internal Server Error", _INTERNAL)}
 
 
 class _Closed(Exception):
@@ -119,11 +123,11 @@ class FaultProxy:
     """A threaded HTTP/1.1 proxy to one upstream, injecting faults at fixed rates with a fixed seed."""
 
     def __init__(self, upstream: str, *, seed: int = 0, reset: float = 0.0, http503: float = 0.0,
-                 stall: float = 0.0, delay: float = 0.0, delay_s: float = 0.2, skip_first: int = 0,
+                 http500: float = 0.0, stall: float = 0.0, delay: float = 0.0, delay_s: float = 0.2, skip_first: int = 0,
                  only: Callable[[bytes], bool] | None = None) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.rates = {"reset": reset, "http503": http503, "stall": stall, "delay": delay}
+        self.rates = {"reset": reset, "http503": http503, "http500": http500, "stall": stall, "delay": delay}
         assert sum(self.rates.values()) <= 1.0
         self.delay_s = delay_s
         self.skip_first = skip_first  # requests forwarded untouched before faults start
@@ -215,10 +219,11 @@ class FaultProxy:
                 # Expect: 100-continue (boto3's PutObject): the proxy says Continue itself and forwards the
                 # request without the expectation, so no interim answer has to be relayed.
                 expect = "100-continue" in dict(headers).get("expect", "").lower()
-                if fault == "http503":
-                    client.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                if fault in _CANNED:
+                    status, body = _CANNED[fault]
+                    client.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\n"
                                    + (b"Connection: close\r\n" if expect else b"")
-                                   + b"Content-Length: %d\r\n\r\n" % len(_SLOWDOWN) + _SLOWDOWN)
+                                   + b"Content-Length: %d\r\n\r\n" % len(body) + body)
                     if expect:  # the body may or may not follow: end the connection
                         return
                     _read_body(reader, headers, until_close=False)

@@ -148,3 +148,112 @@ def test_case_entries_that_are_not_tables(tmp_path):
     path.write_text(HEAD + "case = [1]\n", encoding="utf-8")
     with pytest.raises(SuiteUsageError, match=f"^{re.escape(str(path))}: .*case"):
         load_registry(tmp_path)
+
+
+# ---- the schema of setup, send, expect and focus (conformance/case_schema.py) ------------------------------
+
+PRE_HEAD = 'area = "PRE"\ntitle = "Preflight"\n[configs.c]\nrules = [{ AllowedOrigins = ["*"], AllowedMethods = ["GET"] }]\n'
+PRE_CASE = ('[[case]]\nid = "PRE-X-001"\nlevel = "MUST"\ntitle = "t"\nsource = "D: AWS-PUT (§2)"\n'
+            'setup.config = "c"\n')
+HDR_HEAD = PRE_HEAD.replace('"PRE"', '"HDR"')
+HDR_CASE = PRE_CASE.replace("PRE-X-001", "HDR-X-001")
+
+SCHEMA_ERRORS = [
+    pytest.param(PRE_HEAD + PRE_CASE + 'expect = { stauts = 403 }\n',
+                 r"case #1 \(PRE-X-001\): expect\.stauts: unknown key for area PRE \(allowed: .*status", id="expect-typo"),
+    pytest.param(PRE_HEAD + PRE_CASE + 'send = { origin = "https://a.example", methd = "GET" }\n',
+                 r"case #1 \(PRE-X-001\): send\.methd: unknown key for area PRE", id="send-typo"),
+    pytest.param(PRE_HEAD + PRE_CASE + 'setup.bucket = "absent"\n',
+                 r"case #1 \(PRE-X-001\): setup\.bucket: must be one of 'missing', not 'absent'", id="setup-value"),
+    pytest.param(PRE_HEAD + PRE_CASE + 'expect = { status = "403" }\n',
+                 r"case #1 \(PRE-X-001\): expect\.status: must be a whole number, not '403'", id="wrong-type"),
+    pytest.param(PRE_HEAD + PRE_CASE + 'expect = { status = true }\n',
+                 r"case #1 \(PRE-X-001\): expect\.status: must be a whole number, not True", id="bool-is-no-number"),
+    pytest.param(PRE_HEAD + PRE_CASE + 'send = { extra_headers = { Referer = 5 } }\n',
+                 r"case #1 \(PRE-X-001\): send\.extra_headers\.Referer: must be text, not 5", id="nested-type"),
+    pytest.param(PRE_HEAD + PRE_CASE + 'focus = ["origin"]\n',
+                 r"case #1 \(PRE-X-001\): focus: area PRE reads no focus", id="focus-where-none-is-read"),
+    pytest.param(HDR_HEAD + HDR_CASE + 'focus = ["vray"]\n',
+                 r"case #1 \(HDR-X-001\): focus: unknown aspect 'vray' for area HDR \(known: .*vary", id="focus-typo"),
+    pytest.param(HDR_HEAD + HDR_CASE + 'focus = ["no_acah"]\n',
+                 r"case #1 \(HDR-X-001\): focus: unknown aspect 'no_acah' for area HDR", id="aspect-of-another-area"),
+    pytest.param(HDR_HEAD + HDR_CASE + 'focus = "vary"\n',
+                 r"case #1 \(HDR-X-001\): focus: must be a non-empty list of aspects", id="focus-not-a-list"),
+    pytest.param(HDR_HEAD + HDR_CASE + 'send = { focus = ["vary"] }\n',
+                 r"case #1 \(HDR-X-001\): send\.focus: unknown key for area HDR \(focus is a case key", id="focus-in-send"),
+    pytest.param(HDR_HEAD + HDR_CASE, r"case #1 \(HDR-X-001\): focus: required in area HDR", id="focus-required"),
+    pytest.param('area = "VAL"\ntitle = "v"\n' + CASE.replace("CFG-X-001", "VAL-X-001") +
+                 'send.generate = { rules = 101, bites = 70000 }\nexpect = { accepted = false }\n',
+                 r"case #1 \(VAL-X-001\): send\.generate\.bites: unknown key \(allowed: bytes, id_length, rules\)",
+                 id="nested-table-typo"),
+    pytest.param('area = "VAL"\ntitle = "v"\n' + CASE.replace("CFG-X-001", "VAL-X-001") + 'send.xml = "<x/>"\n',
+                 r"case #1 \(VAL-X-001\): expect\.accepted: required in area VAL", id="required-key"),
+    pytest.param(HEAD + CASE + 'expect = { origin = "https://a.example" }\n',
+                 r"case #1 \(CFG-X-001\): expect\.origin: unknown key for area CFG", id="a-request-parameter-is-no-expectation"),
+]
+
+
+@pytest.mark.parametrize(("text", "field"), SCHEMA_ERRORS)
+def test_schema_names_table_case_and_key(tmp_path, text, field):
+    path = tmp_path / "table.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SuiteUsageError, match=f"^{re.escape(str(path))}: {field}"):
+        load_registry(tmp_path)
+
+
+def test_every_shipped_focus_is_an_aspect_cors_checks():
+    """The schema's aspects are the ones conformance/cors.py compares (its docstrings name each)."""
+    import inspect
+
+    from conformance import cors
+    from conformance.case_schema import FOCUS_ASPECTS, SCHEMAS
+
+    source = inspect.getsource(cors)
+    for aspect in FOCUS_ASPECTS:
+        assert f'"{aspect}" in focus' in source, aspect
+    for case in registry().cases.values():
+        assert set(case.focus) <= set(SCHEMAS[case.area].focus), case.id
+
+
+def _suite_copy(tmp_path: Path) -> Path:
+    """The package with its fixtures in the installed layout (conformance/fixtures), in tmp_path/pkg."""
+    import shutil
+
+    import conformance
+
+    pkg = tmp_path / "pkg" / "conformance"
+    shutil.copytree(Path(conformance.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__", "fixtures"))
+    shutil.copytree(fixtures_dir(), pkg / "fixtures")
+    return pkg.parent
+
+
+@pytest.mark.parametrize(("table", "case_id", "old", "new", "says"), [
+    pytest.param("preflight.toml", "PRE-METH-002", 'expect = { status = 403, rule = 0, acao = "", code = "AccessForbidden" }',
+                 'expect = { stauts = 403, rule = 0, acao = "", code = "AccessForbidden" }', "expect.stauts: unknown key",
+                 id="stauts"),
+    pytest.param("preflight_headers.toml", "HDR-VARY-001", 'focus = ["vary"]\nexpect = { status = 200, vary = "Origin, ',
+                 'focus = ["vray"]\nexpect = { status = 200, vary = "Origin, ', "focus: unknown aspect 'vray'", id="vray"),
+])
+def test_the_typos_of_issue_12_stop_the_run_with_exit_4(tmp_path, table, case_id, old, new, says):
+    """Both typos used to pass every table test (and 'vray' made HDR-VARY-001 pass, checking only 2xx)."""
+    import os
+    import subprocess
+    import sys
+
+    root = _suite_copy(tmp_path)
+    path = root / "conformance" / "fixtures" / "cases" / table
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f'id = "{case_id}"')
+    assert text.index(old, start) < text.find("[[case]]", start)  # the edit lands in that case
+    path.write_text(text[:start] + text[start:].replace(old, new, 1), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3CORS_")}
+    env["PYTHONPATH"] = str(root)
+    done = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "conformance", "-p", "no:cacheprovider",
+                           f"--reports-dir={tmp_path / 'r'}", f"--case={case_id}"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 4, out[-3000:]
+    errors = [line for line in out.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, out[-3000:]
+    assert str(path) in errors[0] and f"({case_id})" in errors[0] and says in errors[0], errors[0]
+    assert "Traceback" not in out

@@ -32,11 +32,28 @@ NEW = [_case("PRE-A-001", "fail", "expected-fail", reason="[MUST] ACAO: expected
 
 def test_groups():
     groups = compare({"cases": OLD}, {"cases": NEW})
-    assert [c.case_id for c in groups["worse"]] == ["PRE-A-001"]
+    assert [c.case_id for c in groups["worse"]] == ["PRE-A-001", "PRE-A-004"]  # pass -> fail, pass -> error
     assert [c.case_id for c in groups["better"]] == ["PRE-A-002"]
-    # pass -> error, a removed case and an added case are changes, neither better nor worse
+    # a removed case and an added case are changes, neither better nor worse
     assert [(c.case_id, c.old, c.new) for c in groups["changed"]] == [
-        ("PRE-A-004", "pass", "error"), ("PRE-A-006", "pass", "-"), ("PRE-A-007", "-", "pass")]
+        ("PRE-A-006", "pass", "-"), ("PRE-A-007", "-", "pass")]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("pass", "non-strict"), ("pass", "fail"), ("pass", "error"), ("pass", "unsupported"), ("info", "error"),
+    ("non-strict", "fail"), ("non-strict", "unsupported"), ("unsupported", "fail"), ("unsupported", "error"),
+    ("fail", "error"), ("non-strict", "error")])
+def test_any_move_away_from_pass_is_worse_and_back_is_better(old, new):
+    moved = compare({"cases": [_case("PRE-A-001", old)]}, {"cases": [_case("PRE-A-001", new)]})
+    assert [c.case_id for c in moved["worse"]] == ["PRE-A-001"] and not moved["better"] and not moved["changed"]
+    back = compare({"cases": [_case("PRE-A-001", new)]}, {"cases": [_case("PRE-A-001", old)]})
+    assert [c.case_id for c in back["better"]] == ["PRE-A-001"] and not back["worse"] and not back["changed"]
+
+
+def test_a_gate_on_diff_fails_for_every_move_away_from_pass(tmp_path):
+    for new in ("non-strict", "fail", "error", "unsupported"):
+        old_run = _write(tmp_path, "old", [_case("PRE-A-001", "pass")])
+        assert main([old_run, _write(tmp_path, "new", [_case("PRE-A-001", new)])]) == 1, new
 
 
 def test_verdicts_not_outcomes_are_compared():
@@ -51,7 +68,7 @@ def test_exit_status_and_files(tmp_path, capsys):
     md, page = tmp_path / "out" / "diff.md", tmp_path / "out" / "diff.html"
     assert cli(["diff", old, new, "-o", str(md), "--html", str(page)]) == 1
     text = md.read_text()
-    assert "**1 worse, 1 better, 3 changed otherwise**" in text
+    assert "**2 worse, 1 better, 2 changed otherwise**" in text
     assert "| PRE-A-001 | MUST | title of PRE-A-001 <b> | pass | fail | [MUST] ACAO: expected '*', got None |" in text
     body = page.read_text()
     assert "title of PRE-A-001 &lt;b&gt;" in body and "<script" not in body

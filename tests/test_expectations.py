@@ -48,6 +48,10 @@ def test_a_valid_file(tmp_path):
     loaded = load_expectations(path, KNOWN)
     assert loaded["CFG-GET-001"] == Expectation("CFG-GET-001", "fail", "answers 200", "https://example.com/issues/1")
     assert loaded["VAL-LIM-001"].public() == {"outcome": "non-strict", "reason": "r", "bug": None}
+    crash = load_expectations(write(tmp_path, '[CFG-GET-001]\noutcome = "fail"\nreason = "r"\nstatus = 500\n'
+                                              'code = "InternalError"\n'), KNOWN)["CFG-GET-001"]
+    assert (crash.status, crash.code, crash.describe()) == (500, "InternalError", "fail with 500 InternalError")
+    assert crash.public() == {"outcome": "fail", "reason": "r", "bug": None, "status": 500, "code": "InternalError"}
     assert load_expectations(write(tmp_path, "# nothing recorded\n"), KNOWN) == {}
 
 
@@ -58,7 +62,17 @@ ERRORS = [
     pytest.param('[CFG-GET-001]\noutcome = "fail"\nreason = "r"\nreasn = "typo"\n',
                  r"\[CFG-GET-001\]: unknown key\(s\) reasn", id="unknown-key"),
     pytest.param('[CFG-GET-001]\noutcome = "pass"\nreason = "r"\n',
-                 r"\[CFG-GET-001\]: 'outcome' must be one of fail, non-strict, error, not 'pass'", id="outcome-pass"),
+                 r"\[CFG-GET-001\]: 'outcome' must be one of fail, non-strict, not 'pass'", id="outcome-pass"),
+    pytest.param('[CFG-GET-001]\noutcome = "error"\nreason = "r"\n',
+                 r'\[CFG-GET-001\]: outcome = "error" can no longer be expected: an error is no answer .* write '
+                 r'outcome = "fail" with the status and code it answers, e.g. status = 500 and code = "InternalError"',
+                 id="outcome-error-is-refused-with-what-to-write"),
+    pytest.param('[CFG-GET-001]\noutcome = "fail"\nreason = "r"\nstatus = 404\n',
+                 r"\[CFG-GET-001\]: 'status' is the 5xx status a verdict rests on \(500-599\), not 404", id="status-4xx"),
+    pytest.param('[CFG-GET-001]\noutcome = "fail"\nreason = "r"\nstatus = "500"\n',
+                 r"\[CFG-GET-001\]: 'status' is the 5xx status", id="status-string"),
+    pytest.param('[CFG-GET-001]\noutcome = "fail"\nreason = "r"\ncode = "InternalError"\n',
+                 r"\[CFG-GET-001\]: 'code' is the S3 error code .* \(status is missing\)", id="code-without-status"),
     pytest.param('[CFG-GET-001]\noutcome = "unsupported"\nreason = "r"\n',
                  r"\[CFG-GET-001\]: 'outcome' must be one of .*'unsupported'", id="outcome-unsupported"),
     pytest.param('[CFG-GET-001]\nreason = "r"\n', r"\[CFG-GET-001\]: 'outcome' must be one of .*None",

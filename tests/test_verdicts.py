@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.cases import Case
-from conformance.checks import OUTCOMES, Check, CheckResult, Inconclusive, RequirementFailed, apply_expectation, judge
-from conformance.errors import InfraError, Unsupported
+from conformance.checks import (OUTCOMES, Check, CheckResult, Inconclusive, RequirementFailed, apply_expectation,
+                                judge, server_error_of)
+from conformance.errors import InfraError, ServerError, Unsupported
 from conformance.expectations import Expectation
 
 
@@ -103,6 +104,16 @@ JUDGE = [
     pytest.param("MUST", [("must", True)], AssertionError("plain assert"), "error",
                  "harness error: AssertionError: plain assert", id="error-plain-assert"),
     pytest.param("MUST", [], None, "error", "harness error: the case made no check", id="error-no-checks"),
+    pytest.param("MUST", [("must", True)], ServerError("PUT /b?cors", 500, "InternalError", "boom", 3), "fail",
+                 "[MUST] PUT /b?cors: a 2xx or 4xx answer (not a server error): expected '2xx or 4xx', "
+                 "got '500 InternalError (boom)'", id="server-error-is-a-fail"),
+    pytest.param("SHOULD", [("must", True)], ServerError("OPTIONS /b/k", 500), "non-strict",
+                 "[SHOULD] OPTIONS /b/k: a 2xx or 4xx answer (not a server error): expected '2xx or 4xx', got '500'",
+                 id="server-error-in-a-should-case"),
+    pytest.param("INFO", [], ServerError("OPTIONS /b/k", 500, "InternalError"), "info", "[INFO] OPTIONS /b/k",
+                 id="server-error-in-an-info-case"),
+    pytest.param("MUST", [], InfraError("GET /b: the server answered 503 SlowDown after 3 attempts"), "error",
+                 "infrastructure: GET /b: the server answered 503 SlowDown", id="throttling-is-an-error"),
     pytest.param("INFO", [], None, "error", "harness error: the case made no check", id="error-no-checks-info"),
 ]
 
@@ -120,35 +131,52 @@ def test_judge_without_a_check_object():
 
 
 WHY = Expectation("CFG-T-001", "fail", "known bug")
+CRASH = Expectation("CFG-T-001", "fail", "crashes", status=500, code="InternalError")
+SEEN_500 = {"status": 500, "code": "InternalError"}
 EXPECT = [
-    pytest.param("fail", "r", None, "fail", "r", id="no-expectation"),
-    pytest.param("fail", "r", WHY, "expected-fail", "known bug [r]", id="expected-fail"),
-    pytest.param("non-strict", "r", Expectation("X", "non-strict", "w"), "expected-fail", "w [r]",
+    pytest.param("fail", "r", None, "fail", "r", None, id="no-expectation"),
+    pytest.param("fail", "r", WHY, "expected-fail", "known bug [r]", None, id="expected-fail"),
+    pytest.param("non-strict", "r", Expectation("X", "non-strict", "w"), "expected-fail", "w [r]", None,
                  id="expected-non-strict"),
-    pytest.param("error", "r", Expectation("X", "error", "w"), "expected-fail", "w [r]", id="expected-error"),
-    pytest.param("pass", "", WHY, "unexpected-pass", "stale expectation: recorded as fail (known bug), now pass",
+    pytest.param("fail", "r", CRASH, "expected-fail", "crashes [r]", SEEN_500, id="expected-server-error"),
+    pytest.param("pass", "", WHY, "unexpected-pass", "stale expectation: recorded as fail (known bug), now pass", None,
                  id="unexpected-pass"),
     pytest.param("info", "seen", WHY, "unexpected-pass",
-                 "stale expectation: recorded as fail (known bug), now info: seen", id="unexpected-pass-info"),
+                 "stale expectation: recorded as fail (known bug), now info: seen", None, id="unexpected-pass-info"),
     pytest.param("non-strict", "r", WHY, "unexpected-pass",
-                 "stale expectation: recorded as fail (known bug), now non-strict: r", id="fail-improved-to-non-strict"),
-    pytest.param("pass", "", Expectation("X", "error", "w"), "unexpected-pass",
-                 "stale expectation: recorded as error (w), now pass", id="error-fixed"),
-    pytest.param("unsupported", "r", WHY, "unsupported", "r", id="unsupported-kept"),
-    pytest.param("error", "r", WHY, "error", "r", id="error-kept"),
+                 "stale expectation: recorded as fail (known bug), now non-strict: r", None, id="fail-improved-to-non-strict"),
+    pytest.param("pass", "", CRASH, "unexpected-pass",
+                 "stale expectation: recorded as fail with 500 InternalError (crashes), now pass", None, id="crash-fixed"),
+    pytest.param("unsupported", "r", WHY, "unsupported", "r", None, id="unsupported-kept"),
+    pytest.param("error", "r", WHY, "error", "r", None, id="error-kept"),
     pytest.param("fail", "r", Expectation("X", "non-strict", "w"), "fail",
-                 "r (expectation file says non-strict: w)", id="changed-non-strict-to-fail"),
-    pytest.param("fail", "r", Expectation("X", "error", "w"), "fail", "r (expectation file says error: w)",
-                 id="changed-error-to-fail"),
-    pytest.param("non-strict", "r", Expectation("X", "error", "w"), "non-strict",
-                 "r (expectation file says error: w)", id="changed-error-to-non-strict"),
+                 "r (expectation file says non-strict: w)", None, id="changed-non-strict-to-fail"),
+    pytest.param("fail", "r", CRASH, "fail", "r (expectation file says fail with 500 InternalError: crashes)", None,
+                 id="crash-now-a-plain-fail"),
+    pytest.param("non-strict", "r", CRASH, "unexpected-pass",
+                 "stale expectation: recorded as fail with 500 InternalError (crashes), now non-strict: r", None, id="crash-now-non-strict"),
+    pytest.param("fail", "r", WHY, "fail", 'r (expectation file says fail: known bug; if this answer is the known '
+                 'deviation, the entry says status = 500, code = "InternalError")', SEEN_500, id="unnamed-crash"),
+    pytest.param("fail", "r", Expectation("X", "fail", "w", status=500, code="NotImplementedYet"), "fail",
+                 'r (expectation file says fail with 500 NotImplementedYet: w; if this answer is the known deviation, '
+                 'the entry says status = 500, code = "InternalError")', SEEN_500, id="other-crash-code"),
+    pytest.param("error", "infrastructure: ConnectionError", CRASH, "error", "infrastructure: ConnectionError", None,
+                 id="no-answer-never-matches-a-crash-entry"),
+    pytest.param("error", "infrastructure: ConnectionError", WHY, "error", "infrastructure: ConnectionError", None,
+                 id="no-answer-never-matches-a-fail-entry"),
 ]
 
 
-@pytest.mark.parametrize(("raw", "reason", "expectation", "outcome", "why"), EXPECT)
-def test_apply_expectation(raw, reason, expectation, outcome, why):
-    verdict = apply_expectation(raw, reason, expectation)
+@pytest.mark.parametrize(("raw", "reason", "expectation", "outcome", "why", "seen"), EXPECT)
+def test_apply_expectation(raw, reason, expectation, outcome, why, seen):
+    verdict = apply_expectation(raw, reason, expectation, seen)
     assert (verdict.outcome, verdict.reason, verdict.verdict) == (outcome, why, raw)
+
+
+def test_a_server_error_carries_its_status_and_code():
+    assert server_error_of(ServerError("GET /b", 500, "InternalError")) == SEEN_500
+    assert server_error_of(ServerError("GET /b", 507)) == {"status": 507, "code": None}
+    assert server_error_of(InfraError("refused")) is None and server_error_of(None) is None
 
 
 def test_every_outcome_is_covered():
