@@ -22,6 +22,8 @@ CATEGORIES = [
      "messageRegex": r"(?s)^error: .*"},
     {"name": "Stale expectation (recorded deviation no longer happens)", "matchedStatuses": ["failed"],
      "messageRegex": r"(?s)^unexpected-pass: .*"},
+    {"name": "Server error (a 5xx answer where a 2xx or 4xx was due)", "matchedStatuses": ["failed"],
+     "messageRegex": r"(?s)^(fail|non-strict): .*\(not a server error\).*"},
     {"name": "Missing or wrong CORS header", "matchedStatuses": ["failed"],
      "messageRegex": r"(?s)^(fail|non-strict): .*(Access-Control-|Vary|the rule that answered).*"},
     {"name": "Wrong status or error code", "matchedStatuses": ["failed"],
