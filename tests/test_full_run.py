@@ -32,6 +32,10 @@ def test_full_run_matches_moto_expectations(suite, monkeypatch):
         if case_id in expected:
             assert record["outcome"] == "expected-fail", record
             assert record["verdict"] == expected[case_id]["outcome"], record
+            # an entry naming a 5xx matched that answer; one naming none, a verdict resting on no server error
+            status = expected[case_id].get("status")
+            assert record["server_error"] == ({"status": status, "code": expected[case_id].get("code")}
+                                              if status else None), record
         elif record["outcome"] == "unsupported":  # only what the moto profile says it lacks
             assert "the profile says" in record["reason"], record
         else:

@@ -85,16 +85,19 @@ PROFILES = _shaped(["description", "endpoint_url", "launch", "region", "addressi
                    _values(_PROFILE_LIKELY) | _PROFILE_SUB)
 
 # Expectation files
-_EXP_LIKELY = st.sampled_from(["fail", "non-strict", "error", "pass", "why", "https://bug.example/1", "ftp://x", ""])
+_EXP_LIKELY = st.sampled_from(["fail", "non-strict", "error", "pass", "why", "https://bug.example/1", "ftp://x", "",
+                               500, 404, "InternalError"])
 EXPECTATIONS = _shaped(sorted(KNOWN_IDS) + ["CFG-NOPE-001"],
-                       _shaped(["outcome", "reason", "bug"], _values(_EXP_LIKELY)) | _values(_EXP_LIKELY))
+                       _shaped(["outcome", "reason", "bug", "status", "code"], _values(_EXP_LIKELY))
+                       | _values(_EXP_LIKELY))
 
 # Case tables
 _CASE_LIKELY = st.sampled_from(["PRE", "CFG", "XYZ", "PRE-METH-002", "PRE-A-001", "CFG-GET-001", "MUST", "SHOULD",
-                                "INFO", "t", "cfg", "missing", "PRE-METH-002\n"])
+                                "INFO", "t", "cfg", "missing", "PRE-METH-002\n", "vary", 403, True])
 _CONFIG = _shaped(["rules", "objects", "note"], _values(_CASE_LIKELY) | st.lists(st.dictionaries(_text, _scalar)))
-_ROW = _shaped(["id", "level", "title", "source", "send", "expect", "setup", "note", "retired"],
-               _values(_CASE_LIKELY) | _shaped(["config", "bucket"], _values(_CASE_LIKELY)))
+_ROW = _shaped(["id", "level", "title", "source", "send", "expect", "setup", "focus", "note", "retired"],
+               _values(_CASE_LIKELY) | _shaped(["config", "bucket", "origin", "status", "focus", "generate"],
+                                                _values(_CASE_LIKELY)))
 TABLES = _shaped(["area", "title", "case", "configs"],
                  _values(_CASE_LIKELY) | st.lists(_ROW, max_size=3) | st.dictionaries(st.sampled_from(["cfg", "x"])
                                                                                        | _text, _CONFIG, max_size=2))
