@@ -113,9 +113,12 @@ SCHEMAS: dict[str, AreaSchema] = {
     "ACT": AreaSchema(
         setup=PREFLIGHT_SETUP,
         send={**PREFLIGHT_SEND, "http": HTTP, "resource": OneOf(("object", "bucket", "service")), "query": str,
-              "signed": bool, "signature": OneOf(("wrong",)), "pairs": ListOf(ListOf(str))},
+              "signed": bool, "signature": OneOf(("wrong",)), "pairs": ListOf(ListOf(str)),
+              # a browser twin (ACT-FETCH): the request a page makes, sent raw and judged by the Fetch rules
+              "browser": {"headers": MapOf(str), "credentials": bool, "read": ListOf(str)}},
         expect={**MODEL_EXPECT, "op_status": int, "op_code": str, "stored": bool, "removed": bool,
-                "allowed": ListOf(bool)},
+                "allowed": ListOf(bool), "browser": OneOf(("allowed", "blocked")), "preflight": bool,
+                "readable": ListOf(str), "stage": OneOf(("preflight", "response"))},
         focus=ALLOWED_ASPECTS + ("no_acah",)),
     "GEN": AreaSchema(
         setup={},

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import model
+from .browser import fetch
 from .cases import Case
 from .checks import Check
 from .http import S3, Response
@@ -126,10 +127,13 @@ def check_allowed_headers(check: Check, want: dict[str, str], resp: Response, fo
         check.that(exact, resp.header(ACAM) == want.get(ACAM), "Access-Control-Allow-Methods (rule's list)",
                    want.get(ACAM), resp.header(ACAM))
     if "headers" in focus:
-        got = [h.lower() for h in _names(resp.header(ACAH))]
         needed = _names(want.get(ACAH))
-        check.that(must, all(h.lower() in got or "*" in got for h in needed),
-                   "Access-Control-Allow-Headers includes every requested name", needed, resp.header(ACAH))
+        # As a browser reads it (Fetch): '*' allows nothing for a request with credentials, which the
+        # conforming answer permits wherever it carries Access-Control-Allow-Credentials: true.
+        for credentials in _credential_modes(want):
+            refused = [h for h in needed if not fetch.header_allowed(h, resp.header(ACAH), credentials)]
+            check.that(must, not refused, "Access-Control-Allow-Headers allows every requested name, as a browser "
+                       f"reads it ({'with' if credentials else 'without'} credentials)", needed, resp.header(ACAH))
         check.that(exact, resp.header(ACAH) == want.get(ACAH), "Access-Control-Allow-Headers (lower-cased echo)",
                    want.get(ACAH), resp.header(ACAH))
     if "expose" in focus:
@@ -142,6 +146,12 @@ def check_allowed_headers(check: Check, want: dict[str, str], resp: Response, fo
                    resp.header(ACMA))
     if "vary" in focus:
         check.that(exact, resp.header("Vary") == want.get("Vary"), "Vary", want.get("Vary"), resp.header("Vary"))
+
+
+def _credential_modes(want: dict[str, str]) -> tuple[bool, ...]:
+    """The credentials modes of a browser request that a conforming answer serves: without credentials always,
+    with credentials where it carries Access-Control-Allow-Credentials: true."""
+    return (False, True) if want.get(ACAC) == "true" else (False,)
 
 
 def check_actual(check: Check, expected: model.Answer, resp: Response, focus: set[str], method: str) -> None:

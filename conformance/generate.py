@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis import strategies as st
 
 from . import model
@@ -397,10 +397,15 @@ def fuzz_settings(max_examples: int, shrink: bool = False) -> settings:
     )
 
 
-def seeded(strategy: st.SearchStrategy, fuzz_seed: int, max_examples: int, shrink: bool = False) -> Callable:
-    """Decorator: a hypothesis test drawing from strategy, seeded and budgeted as a property run is."""
+def seeded(strategy: st.SearchStrategy, fuzz_seed: int, max_examples: int, shrink: bool = False,
+           explicit: Sequence[Any] = ()) -> Callable:
+    """Decorator: a hypothesis test drawing from strategy, seeded and budgeted as a property run is; the explicit
+    examples (known counterexamples) run first, whatever the budget and the seed."""
     def wrap(fn: Callable) -> Callable:
-        return seed(fuzz_seed)(fuzz_settings(max_examples, shrink)(given(strategy)(fn)))
+        test = given(strategy)(fn)
+        for value in reversed(explicit):
+            test = example(value)(test)
+        return seed(fuzz_seed)(fuzz_settings(max_examples, shrink)(test))
     return wrap
 
 

@@ -310,6 +310,16 @@ class S3:
         S3SigV4Auth(credentials, "s3", self.target.region).add_auth(request)
         return dict(request.headers.items())
 
+    def presigned(self, http: str, bucket: str, key: str, headers: dict[str, str] | None = None) -> str:
+        """A presigned URL for a GET, HEAD, PUT or DELETE of an object, as a browser page uses one (the
+        x-amz-meta-* headers a PUT will send are part of the signature)."""
+        params: dict = {"Bucket": bucket, "Key": key}
+        meta = {k[len("x-amz-meta-"):]: v for k, v in (headers or {}).items() if k.lower().startswith("x-amz-meta-")}
+        if http == "PUT" and meta:
+            params["Metadata"] = meta
+        operation = {"GET": "get_object", "HEAD": "head_object", "PUT": "put_object", "DELETE": "delete_object"}[http]
+        return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
+
     def preflight(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,
                   request_headers: str | None = None, extra: dict[str, str] | None = None,
                   note: str = "preflight") -> Response:

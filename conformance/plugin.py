@@ -665,6 +665,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     document = write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
     write_junit(document, state.reports_dir / "junit.xml")
     write_html(document, state.reports_dir / "report.html")
+    _write_new_counterexamples(state.reports_dir / NEW_COUNTEREXAMPLES, records.values())
     allure_support.write_environment(session.config, meta, state.redactor.text)
     if state.certify:
         bundle = _option(session.config, "--bundle-dir")
@@ -676,6 +677,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
 
 
 LEFTOVERS = pytest.StashKey[list]()
+NEW_COUNTEREXAMPLES = "new-counterexamples.toml"
+
+
+def _new_counterexamples(records) -> list[str]:
+    """The corpus entries of generated failures whose example is not in the corpus yet."""
+    return [r["observations"]["corpus_entry"] for r in records if r.get("observations", {}).get("corpus_entry")]
+
+
+def _write_new_counterexamples(path: Path, records) -> None:
+    """reports/new-counterexamples.toml: the [[example]] lines to append to fixtures/corpus/generated.toml."""
+    entries = _new_counterexamples(records)
+    if entries:
+        path.write_text("# New counterexamples of this run: append to fixtures/corpus/generated.toml so every "
+                        "later run replays them\n\n" + "\n".join(entries), encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
 BROWSER_DISAGREEMENTS = pytest.StashKey[list]()
 
 
@@ -733,6 +750,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         tr.write_line(line)
     if state.unsupported:
         tr.write_line(f"every case unsupported: {state.unsupported}", yellow=True)
+    new = _new_counterexamples(records)
+    if new:
+        tr.write_line(f"generated cases: {len(new)} new counterexample(s), not in the corpus: "
+                      f"{state.reports_dir / NEW_COUNTEREXAMPLES} (append to fixtures/corpus/generated.toml)",
+                      yellow=True)
     for line in _browser_lines(state, config):
         tr.write_line(line, yellow=True)
     if state.expectations:

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from conformance.browser import fetch
+from conformance.browser.table import twin_expected, twin_request
 from conformance.cases import cases
 from conformance.checks import establishing
 from conformance.cors import ACAO, PROBE_KEY, check_actual, expected_actual
@@ -67,7 +69,7 @@ def _object_status(s3: S3, bucket: str, key: str) -> int:
     return s3.api("head_object", Bucket=bucket, Key=key).status
 
 
-@cases("ACT-*", where=lambda c: "pairs" not in c.send)
+@cases("ACT-*", where=lambda c: "pairs" not in c.send and "browser" not in c.send)
 def test_actual_request(case, check, s3, target, configured_bucket):
     send, expect = case.send, case.expect
     wrong_secret = send.get("signature") == "wrong"
@@ -114,3 +116,39 @@ def test_preflight_and_actual_agree(case, check, s3, configured_bucket):
         check.must(allowed == has_acao, f"{origin} {method}: ACAO on the actual request exactly when the "
                    "preflight succeeds", f"preflight {pre.status} -> ACAO {'present' if allowed else 'absent'}",
                    resp.header(ACAO))
+
+
+@cases("ACT-*", where=lambda c: "browser" in c.send)
+def test_browser_twin(case, check, s3, configured_bucket):
+    """A browser case's header-level twin: the raw preflight (when Fetch sends one) and the request to a presigned
+    URL, judged by the Fetch rules a browser applies; the verdict must be the one a conforming server leads to."""
+    request = twin_request(case)
+    want = twin_expected(case)
+    http, origin = request.method, request.origin
+    key = _key(case, http)
+    preflight = None
+    if fetch.needs_preflight(http, request.headers):
+        names = fetch.unsafe_request_headers(request.headers)
+        pre = s3.preflight(configured_bucket, key, origin, http, ",".join(names) or None,
+                           note=f"preflight as a browser sends it ({case.id})")
+        preflight = (pre.status, pre.header_lines)
+    actual = None
+    if preflight is None or fetch.preflight_check(preflight[0], preflight[1], origin, http,
+                                                  fetch.unsafe_request_headers(request.headers),
+                                                  request.include_credentials) is None:
+        _prepare(check, s3, configured_bucket, http, key)
+        headers = {"Origin": origin, **request.headers}
+        if http == "PUT":
+            headers["Content-Type"] = "text/plain"
+        resp = s3.request(http, url=s3.presigned(http, configured_bucket, key, request.headers), headers=headers,
+                          body=BODY if http == "PUT" else None, sign=False,
+                          note=f"{http} to a presigned URL as a browser sends it ({case.id})")
+        actual = resp.header_lines
+    got = fetch.verdict_from_exchanges(request, preflight, actual)
+    check.observe("fetch", {"expected": want.public(), "got": got.public()})
+    check.must(got.browser == want.browser, "what a browser makes of the answers (Fetch CORS checks"
+               f"{', credentials: include' if request.include_credentials else ''})",
+               want.browser, f"{got.browser}{': ' + got.reason if got.reason else ''}")
+    if want.browser == "allowed" and got.browser == "allowed" and request.read:
+        check.must(list(got.readable) == list(want.readable), "the response headers JavaScript can read",
+                   list(want.readable), list(got.readable))

@@ -23,7 +23,6 @@ from conformance.steps import as_multisets, get_rules, put_rules
 
 BODY = "browser conformance object\n"
 META = {"note": "brw"}
-OPERATIONS = {"GET": "get_object", "HEAD": "head_object", "PUT": "put_object", "DELETE": "delete_object"}
 URL = re.compile(r"https?://[^\s'\"]+")
 
 
@@ -78,15 +77,6 @@ def browser_bucket(case, check, s3: S3, buckets: Buckets, poll: Callable, origin
     return bucket
 
 
-def _presign(s3: S3, http: str, bucket: str, key: str, headers: dict[str, str]) -> str:
-    """A presigned URL for the request, so that targets that enforce authentication serve it too."""
-    params: dict = {"Bucket": bucket, "Key": key}
-    meta = {k[len("x-amz-meta-"):]: v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}
-    if http == "PUT" and meta:
-        params["Metadata"] = meta
-    return s3.client.generate_presigned_url(OPERATIONS[http], Params=params, ExpiresIn=900)
-
-
 def _record(s3: S3, run: Run, case_id: str) -> None:
     """Chromium's own requests (preflight and request, from its DevTools log) become the case's exchanges."""
     for entry in run.network:
@@ -132,7 +122,7 @@ def test_browser_verdict(case, check, s3: S3, browser: Browser, origins, browser
                          ContentType="text/plain", Metadata=META)
         check.precondition(put.ok, f"PutObject {key} answered {put.status} {put.code}")
     request = browser_request(case, page.origin, other.origin)
-    spec = {"api": send.get("api", "fetch"), "method": http, "url": _presign(s3, http, browser_bucket, key, headers),
+    spec = {"api": send.get("api", "fetch"), "method": http, "url": s3.presigned(http, browser_bucket, key, headers),
             "headers": headers, "credentials": send.get("credentials", "same-origin"),
             "body": BODY if http == "PUT" else None, "read": list(send.get("read", [])),
             "timeout_ms": int(s3.timeout * 1000)}

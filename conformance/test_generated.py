@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume
 from hypothesis.errors import Unsatisfiable
 
-from conformance import generate as gen
+from conformance import corpus, generate as gen
 from conformance.cases import cases
 from conformance.checks import Check, CheckResult
 from conformance.cors import (ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, DECISIVE_QUESTIONS, check_actual,
@@ -76,6 +76,9 @@ class Property:
         self.exchanges: list[dict] | None = s3.recorder.current
         self.mode = "explore"                # or the level being shrunk: "MUST", "SHOULD"
         self.first: dict[str, Mismatch] = {}  # explore: the first failure of each level
+        # Known counterexamples (fixtures/corpus/generated.toml), replayed before any generated example.
+        self.config_only = case.send.get("property") in corpus.CONFIG_ONLY
+        self.known = [c.value(self.config_only) for c in corpus.shipped().get(case.id, [])]
 
     # ---- server side -------------------------------------------------------------------------------------
     def apply(self, config: list[dict]) -> ApiResult | None:
@@ -237,7 +240,7 @@ class Property:
         """One pass; the exceptions it ended with (leaves of a group), [] when every example held."""
         state = self.state
 
-        @gen.seeded(strategy, state.fuzz_seed, state.fuzz_examples, shrink=shrink)
+        @gen.seeded(strategy, state.fuzz_seed, state.fuzz_examples, shrink=shrink, explicit=self.known)
         def prop(example):
             self.example(lambda: body(example))
 
@@ -263,6 +266,7 @@ class Property:
         state, check = self.state, self.check
         check.observe("seed", state.fuzz_seed)
         check.observe("examples", state.fuzz_examples)
+        check.observe("known_counterexamples", len(self.known))
         check.observe("reproduce", f"pytest --case {self.case.id} --fuzz-seed {state.fuzz_seed} "
                                    f"--fuzz-examples {state.fuzz_examples} --target {self.s3.target.name}")
         self._hypothesis(strategy, body, shrink=False)
@@ -290,8 +294,13 @@ class Property:
 
     def _record(self, failure: Mismatch, shrunk: bool) -> None:
         check = self.check
-        label = "minimal example" if shrunk else "example"
+        rules, requests = failure.detail["example"]
+        new = not corpus.known(self.case.id, rules, requests)
+        label = ("minimal example" if shrunk else "example") + (
+            ", new: not in the corpus" if new else ", a known counterexample")
         summary = failure.detail["summary"]
+        if new:  # the lines that keep it: replayed by every later run, whatever its budget and seed
+            check.observe("corpus_entry", corpus.entry(self.case.id, rules, requests, self.s3.target.name))
         for r in failure.failed:
             check.that(r.level, False, f"{r.what} [{label}: {summary}]", r.expected, r.actual)
         check.observe("reproducer", failure.detail["reproducer"])
@@ -333,6 +342,7 @@ def _response_view(resp: Response) -> dict[str, Any]:
 def _detail(p: Property, config: list[dict], request: gen.GenRequest, expected, resp: Response) -> Callable:
     """What a failure of this request reports (built only when it fails)."""
     return lambda: {"summary": _summary(config, request), "replay": lambda: p.replay(config, request),
+                    "example": (config, [request]),
                     "reproducer": p.reproducer(config, request, gen.answer_view(expected), _response_view(resp))}
 
 
@@ -437,6 +447,7 @@ def _run_accept_property(p: Property) -> None:
                     "message": verdict.message, "reason": verdict.reason,
                     "open_questions": list(verdict.open_questions)}
         p.judge(scratch, lambda: {"summary": _summary(config), "replay": lambda: p.replay(config, None),
+                                  "example": (config, []),
                                   "reproducer": p.reproducer(config, None, expected, {
                                       "status": result.status, "code": result.code, "message": result.message})},
                 exact=not verdict.open_questions)
@@ -469,6 +480,7 @@ def _run_roundtrip_property(p: Property) -> None:
                 a.get(m) == b.get(m) for a, b in zip(config, rules) for m in LIST_MEMBERS)
             scratch.should(ordered, "list members in the order sent", config, rules)
         p.judge(scratch, lambda: {"summary": _summary(config), "replay": lambda: p.replay(config, None),
+                                  "example": (config, []),
                                   "reproducer": p.reproducer(config, None, {"CORSRules": config},
                                                              {"status": got.status, "CORSRules": rules})},
                 exact=True)

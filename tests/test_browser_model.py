@@ -13,7 +13,8 @@ from conformance import model
 from conformance.browser import fetch
 from conformance.browser.driver import parse_network
 from conformance.browser.report import link_related, summary_lines
-from conformance.browser.table import expected, model_view, substitute, table_view
+from conformance.browser.table import (expected, model_view, substitute, table_view, twin_expected,
+                                      twin_request)
 from conformance.cases import registry
 from conformance.cors import DECISIVE_QUESTIONS
 
@@ -44,6 +45,36 @@ def test_row_names_a_related_header_level_case(case):
     related = case.expect.get("related")
     assert related in ALL, f"{case.id}: related {related!r} is not a case ID"
     assert ALL[related].area != "BRW"
+
+
+TWINS = [c for c in ALL.values() if c.area == "ACT" and "browser" in c.send]
+PAGE_TWIN, OTHER_TWIN = "https://page.example", "https://other.example"
+
+
+@pytest.mark.parametrize("case", TWINS, ids=str)
+def test_twin_row_agrees_with_model_and_fetch(case):
+    """An ACT browser twin states the verdict the model's answers lead to under the Fetch rules."""
+    assert table_view(case) == model_view(twin_expected(case)), case.id
+
+
+@pytest.mark.parametrize("case", [c for c in BRW if c.expect["browser"] == "allowed"], ids=str)
+def test_allowed_row_has_a_header_level_twin(case):
+    """A browser case that a conforming server lets through relates to a twin that sends the same request
+    (method, page headers, credentials mode, a superset of what it reads) under the same rules from the same
+    origins' roles, so the header-level verdict cannot pass where Chromium blocks (issue: lenient '*')."""
+    twin = ALL[case.expect["related"]]
+    assert "browser" in twin.send, f"{case.id}: related {twin.id} is not an ACT browser twin"
+    mine, theirs = expected(case, PAGE, OTHER), twin_expected(twin)
+    request = twin_request(twin)
+    brw = substitute(case.setup.get("rules", []), PAGE_TWIN, OTHER_TWIN)
+    assert twin.setup.get("rules", []) == brw, f"{twin.id}: rules differ from {case.id}'s"
+    assert request.method == case.send["http"]
+    assert request.origin == (OTHER_TWIN if case.send.get("from") == "other" else PAGE_TWIN)
+    assert dict(request.headers) == dict(case.send.get("headers", {}))
+    assert request.include_credentials == (case.send.get("credentials") == "include")
+    assert set(case.send.get("read", ())) <= set(request.read)
+    assert (mine.browser, mine.preflight) == (theirs.browser, theirs.preflight)
+    assert set(mine.readable) <= set(theirs.readable)
 
 
 @pytest.mark.parametrize("case", BRW, ids=str)

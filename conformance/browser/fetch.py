@@ -87,16 +87,30 @@ def preflight_check(status: int, headers: Headers, origin: str, method: str, req
         return f"preflight: {problem}"
     if not 200 <= status < 300:
         return f"preflight: status {status} is not an ok status"
-    methods = _names(_value(headers, "Access-Control-Allow-Methods"))
-    if not (method in methods or method.upper() in SAFELISTED_METHODS
-            or ("*" in methods and not include_credentials)):
-        return f"preflight: method {method} is not in Access-Control-Allow-Methods {methods}"
-    allowed = {h.lower() for h in _names(_value(headers, "Access-Control-Allow-Headers"))}
+    methods = _value(headers, "Access-Control-Allow-Methods")
+    if not method_allowed(method, methods, include_credentials):
+        return f"preflight: method {method} is not in Access-Control-Allow-Methods {_names(methods)}"
+    allowed = _value(headers, "Access-Control-Allow-Headers")
     for name in request_headers:
-        if name.lower() not in allowed and not ("*" in allowed and not include_credentials
-                                                and name.lower() != "authorization"):
+        if not header_allowed(name, allowed, include_credentials):
             return f"preflight: request header {name} is not in Access-Control-Allow-Headers"
     return None
+
+
+def method_allowed(method: str, allow_methods: str | None, include_credentials: bool) -> bool:
+    """Fetch: a preflight's Access-Control-Allow-Methods lets the method through (safelisted methods always;
+    '*' only without credentials)."""
+    methods = _names(allow_methods)
+    return (method in methods or method.upper() in SAFELISTED_METHODS
+            or ("*" in methods and not include_credentials))
+
+
+def header_allowed(name: str, allow_headers: str | None, include_credentials: bool) -> bool:
+    """Fetch: a preflight's Access-Control-Allow-Headers lets the request header through ('*' only without
+    credentials, and never for Authorization)."""
+    allowed = {h.lower() for h in _names(allow_headers)}
+    low = name.lower()
+    return low in allowed or ("*" in allowed and not include_credentials and low != "authorization")
 
 
 def readable_headers(headers: Headers, include_credentials: bool, asked: Iterable[str]) -> list[str]:

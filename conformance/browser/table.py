@@ -54,3 +54,16 @@ def model_view(verdict: BrowserVerdict) -> dict[str, Any]:
     """The derived verdict, in the same shape as table_view."""
     public = verdict.public()
     return {k: public[k] for k in EXPECT_KEYS}
+
+
+def twin_request(case: Case) -> BrowserRequest:
+    """The browser request an ACT browser-twin row (send.browser) makes at header level, from its fixed origin."""
+    send, page = case.send, case.send["browser"]
+    return BrowserRequest(method=send["http"], origin=send["origin"], headers=dict(page.get("headers", {})),
+                          include_credentials=bool(page.get("credentials", False)), read=tuple(page.get("read", ())))
+
+
+def twin_expected(case: Case) -> BrowserVerdict:
+    """The browser verdict a conforming server leads to for an ACT browser-twin row."""
+    rules = case.setup.get("rules", [])
+    return expected_verdict([model.Rule.from_boto(r) for r in rules] if rules else None, twin_request(case))
