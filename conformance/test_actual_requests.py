@@ -1,5 +1,6 @@
-"""ACT: CORS headers on actual (non-preflight) cross-origin requests, and that CORS never changes what the
-request does (fixtures/cases/actual_requests.toml; expectations from conformance/model.py)."""
+"""ACT: CORS headers on actual (non-preflight) cross-origin requests, that CORS never changes what the
+request does, and that no origin is privileged (fixtures/cases/actual_requests.toml; expectations from
+conformance/model.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from conformance.cases import cases
 from conformance.cors import ACAO, PROBE_KEY, check_actual, expected_actual
 from conformance.http import S3, Response
+from conformance.privileged import check_not_granted, privileged_origins
 
 BODY = b"conformance object\n"
 UPLOAD_ID = re.compile(rb"<UploadId>([^<]+)</UploadId>")
@@ -65,7 +67,7 @@ def _object_status(s3: S3, bucket: str, key: str) -> int:
     return s3.api("head_object", Bucket=bucket, Key=key).status
 
 
-@cases("ACT-*", where=lambda c: "pairs" not in c.send)
+@cases("ACT-*", where=lambda c: "pairs" not in c.send and "privileged" not in c.send)
 def test_actual_request(case, check, s3, target, configured_bucket):
     send, expect = case.send, case.expect
     wrong_secret = send.get("signature") == "wrong"
@@ -112,3 +114,13 @@ def test_preflight_and_actual_agree(case, check, s3, configured_bucket):
         check.must(allowed == has_acao, f"{origin} {method}: ACAO on the actual request exactly when the "
                    "preflight succeeds", f"preflight {pre.status} -> ACAO {'present' if allowed else 'absent'}",
                    resp.header(ACAO))
+
+
+@cases("ACT-*", where=lambda c: "privileged" in c.send)
+def test_privileged_origins_get_nothing(case, check, s3, target, configured_bucket):
+    """A signed GET and PUT from every privileged origin: no answer grants that origin anything."""
+    for origin in privileged_origins(target):
+        for http in ("GET", "PUT"):
+            key = _key(case, http)
+            resp = _send(s3, case, configured_bucket, http, key, origin, note=f"{http} from {origin} ({case.id})")
+            check_not_granted(check, resp, f"{http} from {origin}")
