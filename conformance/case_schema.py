@@ -102,18 +102,23 @@ SCHEMAS: dict[str, AreaSchema] = {
         send={"owner": OneOf(("own", "foreign", "malformed"))},
         expect={"status": int, "code": str, "message": str},
         required=("send.owner",)),
-    "PRE": AreaSchema(setup=PREFLIGHT_SETUP, send=PREFLIGHT_SEND, expect=MODEL_EXPECT),
+    "PRE": AreaSchema(setup=PREFLIGHT_SETUP,
+                      # privileged: the case sends from every privileged origin (conformance/privileged.py)
+                      send={**PREFLIGHT_SEND, "privileged": bool},
+                      # status_level: the level of the exact-status check where the model leaves it open (Q1)
+                      expect={**MODEL_EXPECT, "status_level": OneOf(LEVEL_NAMES)}),
     "HDR": AreaSchema(setup=PREFLIGHT_SETUP, send=PREFLIGHT_SEND, expect=MODEL_EXPECT,
                       focus=("status", "body") + ALLOWED_ASPECTS, required=("focus",)),
     "ERR": AreaSchema(setup=PREFLIGHT_SETUP, send=PREFLIGHT_SEND, expect=MODEL_EXPECT, focus=REFUSAL_ASPECTS),
     "URL": AreaSchema(setup=PREFLIGHT_SETUP,
                       send={**PREFLIGHT_SEND, "addressing": OneOf(("path", "virtual")),
-                            "presign": OneOf(("get_object", "put_object", "head_object"))},
-                      expect=MODEL_EXPECT),
+                            "presign": OneOf(("get_object", "put_object", "head_object")),
+                            "presign_signature": OneOf(("sigv2", "sigv4"))},
+                      expect=MODEL_EXPECT, focus=REFUSAL_ASPECTS),
     "ACT": AreaSchema(
         setup=PREFLIGHT_SETUP,
         send={**PREFLIGHT_SEND, "http": HTTP, "resource": OneOf(("object", "bucket", "service")), "query": str,
-              "signed": bool, "signature": OneOf(("wrong",)), "pairs": ListOf(ListOf(str)),
+              "signed": bool, "signature": OneOf(("wrong",)), "pairs": ListOf(ListOf(str)), "privileged": bool,
               # a browser twin (ACT-FETCH): the request a page makes, sent raw and judged by the Fetch rules
               "browser": {"headers": MapOf(str), "credentials": bool, "read": ListOf(str)}},
         expect={**MODEL_EXPECT, "op_status": int, "op_code": str, "stored": bool, "removed": bool,

@@ -32,6 +32,7 @@ _SCHEMA: dict[str, Any] = {
     "ca_bundle": str,
     "expectations": str,
     "propagation_timeout": (int, float),
+    "console_origins": list,
     "credentials": {"access_key_env": str, "secret_key_env": str, "session_token_env": str, "any": bool,
                     "from_server": bool},
     "owner": {"expected_bucket_owner": str, "account_id": str},
@@ -79,6 +80,8 @@ class Target:
     propagation_timeout: float = 10.0
     server: dict[str, Any] = field(default_factory=dict)
     capabilities: dict[str, bool] = field(default_factory=dict)
+    # Origins the vendor trusts for its own web console ('{port}' = the endpoint's port): no bucket may grant them.
+    console_origins: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
         """The target as written into results.json (no credentials)."""
@@ -88,6 +91,7 @@ class Target:
             "launch": self.launch, "region": self.region, "addressing": self.addressing,
             "verify_tls": self.verify if isinstance(self.verify, bool) else f"ca_bundle={self.verify}",
             "expected_bucket_owner": self.owner_mode, "capabilities": dict(self.capabilities),
+            "console_origins": list(self.console_origins),
         }
 
 
@@ -195,6 +199,10 @@ def load_profile(path: Path) -> dict[str, Any]:
         raise SuiteUsageError(f"{path}: 'ca_bundle' {data['ca_bundle']!r}: no such file")
     if "account_id" in owner and not re.fullmatch(r"\d{12}", owner["account_id"]):
         raise SuiteUsageError(f"{path}: 'owner.account_id' must be a 12-digit account ID")
+    for origin in data.get("console_origins", []):
+        if not isinstance(origin, str) or not origin.strip():
+            raise SuiteUsageError(f"{path}: 'console_origins' must be a list of non-empty strings, not "
+                                  f"{data['console_origins']!r}")
     return data
 
 
@@ -276,6 +284,7 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
         propagation_timeout=float(data.get("propagation_timeout", 10.0)),
         server=dict(data.get("server", {})),
         capabilities={**CAPABILITY_DEFAULTS, **data.get("capabilities", {})},
+        console_origins=tuple(data.get("console_origins", ())),
     ), data
 
 

@@ -1,5 +1,6 @@
-"""ACT: CORS headers on actual (non-preflight) cross-origin requests, and that CORS never changes what the
-request does (fixtures/cases/actual_requests.toml; expectations from conformance/model.py)."""
+"""ACT: CORS headers on actual (non-preflight) cross-origin requests, that CORS never changes what the
+request does, and that no origin is privileged (fixtures/cases/actual_requests.toml; expectations from
+conformance/model.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from conformance.cases import cases
 from conformance.checks import establishing
 from conformance.cors import ACAO, PROBE_KEY, check_actual, expected_actual
 from conformance.http import S3, Response
+from conformance.privileged import check_not_granted, privileged_origins
 
 BODY = b"conformance object\n"
 UPLOAD_ID = re.compile(rb"<UploadId>([^<]+)</UploadId>")
@@ -69,7 +71,7 @@ def _object_status(s3: S3, bucket: str, key: str) -> int:
     return s3.api("head_object", Bucket=bucket, Key=key).status
 
 
-@cases("ACT-*", where=lambda c: "pairs" not in c.send and "browser" not in c.send)
+@cases("ACT-*", where=lambda c: not {"pairs", "browser", "privileged"} & set(c.send))
 def test_actual_request(case, check, s3, target, configured_bucket):
     send, expect = case.send, case.expect
     wrong_secret = send.get("signature") == "wrong"
@@ -152,3 +154,13 @@ def test_browser_twin(case, check, s3, configured_bucket):
     if want.browser == "allowed" and got.browser == "allowed" and request.read:
         check.must(list(got.readable) == list(want.readable), "the response headers JavaScript can read",
                    list(want.readable), list(got.readable))
+
+
+@cases("ACT-*", where=lambda c: "privileged" in c.send)
+def test_privileged_origins_get_nothing(case, check, s3, target, configured_bucket):
+    """A signed GET and PUT from every privileged origin: no answer grants that origin anything."""
+    for origin in privileged_origins(target):
+        for http in ("GET", "PUT"):
+            key = _key(case, http)
+            resp = _send(s3, case, configured_bucket, http, key, origin, note=f"{http} from {origin} ({case.id})")
+            check_not_granted(check, resp, f"{http} from {origin}")

@@ -56,7 +56,7 @@ def test_round_trip_rule_order(case, check, s3, bucket, poll):
                sent, got.data.get("CORSRules"))
 
 
-@cases("CFG-RT-004", "CFG-RT-005", "CFG-RT-007")
+@cases("CFG-RT-004", "CFG-RT-005", "CFG-RT-007", "CFG-RT-008")
 def test_round_trip_values_kept(case, check, s3, bucket, poll):
     sent = case.send["rules"]
     put = put_rules(s3, bucket, sent)

@@ -81,7 +81,8 @@ _PROFILE_SUB = _shaped(["access_key_env", "secret_key_env", "session_token_env",
                         "expected_bucket_owner", "account_id", "name", "ready_path", "ready_timeout",
                         "bucket_cors", "presigned_urls", "secret_key"], _values(_PROFILE_LIKELY))
 PROFILES = _shaped(["description", "endpoint_url", "launch", "region", "addressing", "verify_tls", "ca_bundle",
-                    "expectations", "propagation_timeout", "credentials", "owner", "server", "capabilities"],
+                    "expectations", "propagation_timeout", "console_origins", "credentials", "owner", "server",
+                    "capabilities"],
                    _values(_PROFILE_LIKELY) | _PROFILE_SUB)
 
 # Expectation files

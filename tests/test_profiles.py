@@ -46,6 +46,7 @@ def test_a_profile_using_every_key_loads(tmp_path):
                  '[owner]\nexpected_bucket_owner = "ignored"\naccount_id = "000000000000"\n'
                  '[capabilities]\nbucket_cors = true\npresigned_urls = false\nvirtual_host = true\n'
                  'auth_enforced = true\npost_object = false\n')
+    path.write_text('console_origins = ["https://console.example", "http://localhost:{port}"]\n' + path.read_text())
     data = load_profile(path)
     assert data["owner"]["account_id"] == "000000000000" and data["propagation_timeout"] == 2
 
@@ -107,6 +108,12 @@ PROFILE_ERRORS = [
     pytest.param('description = "x"\nendpoint_url = "http://127.0.0.1:99999"\n',
                  r"'endpoint_url'.*not a valid URL \(Port out of range", id="bad-port"),
     pytest.param('description = "unterminated\n', r"not valid TOML", id="malformed-toml"),
+    pytest.param(BASE + 'console_origins = "https://c.example"\n', r"'console_origins' must be a list, not str",
+                 id="console_origins-str"),
+    pytest.param(BASE + 'console_origins = ["https://c.example", 1]\n', r"'console_origins' must be a list of "
+                 "non-empty strings", id="console_origins-int-item"),
+    pytest.param(BASE + 'console_origins = [""]\n', r"'console_origins' must be a list of non-empty strings",
+                 id="console_origins-empty-item"),
 ]
 
 

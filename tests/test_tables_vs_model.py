@@ -91,3 +91,30 @@ def test_every_request_area_has_a_model():
     # CFG/VAL/EBO are checked above or need no model; GEN and BRW have their own self-tests.
     areas = {c.area for c in ALL if c.area not in ("CFG", "VAL", "EBO", "GEN", "BRW")}
     assert areas <= set(REQUEST_AREAS), areas - set(REQUEST_AREAS)
+
+
+MATCHING_CASES = [c for c in ALL if c.area in ("PRE", "ACT") and "pairs" not in c.send]
+
+
+@pytest.mark.parametrize("case", [c for c in MATCHING_CASES if len(c.setup.get("rules", [])) > 1], ids=str)
+def test_multi_rule_cases_assert_the_answering_rule(case):
+    """On a configuration of several rules, the row names the rule that answers and every rule carries its
+    x-rule-N Expose-Headers marker, so an answer from the wrong rule cannot pass (conformance/cors.py 'rule')."""
+    assert "rule" in case.expect, f"{case.id}: several rules, but no expected rule"
+    markers = [r.get("ExposeHeaders", [None])[0] for r in case.setup["rules"]]
+    assert markers == [f"x-rule-{n}" for n in range(1, len(markers) + 1)], (case.id, markers)
+
+
+PRE_REFUSALS = [c for c in ALL if c.area == "PRE" and c.expect.get("status") != 200 and c.send.get("origin")]
+
+
+@pytest.mark.parametrize("case", PRE_REFUSALS, ids=str)
+def test_preflight_refusals_rest_on_one_rule(case):
+    """A refused preflight is tested on at most one rule (with several, another rule's bug could refuse it for the
+    wrong reason), and that rule also allows some case of the table (so a server refusing everything fails)."""
+    rules = case.setup.get("rules", [])
+    assert len(rules) <= 1, f"{case.id}: a refusal on a configuration of {len(rules)} rules"
+    if rules:
+        allowed = [c.id for c in ALL if c.table == case.table and c.setup.get("config") == case.setup["config"]
+                   and c.expect.get("status") == 200]
+        assert allowed, f"{case.id}: no case shows that configuration {case.setup['config']!r} allows anything"
