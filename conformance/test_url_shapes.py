@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-import pytest
-
+from conformance.capabilities import require
 from conformance.cases import cases
 from conformance.cors import check_preflight, expected_preflight, send_preflight
 
@@ -20,13 +19,11 @@ def _virtual_host_url(s3, bucket: str, key: str) -> str:
 def test_preflight_url_shape(case, check, s3, target, configured_bucket):
     send = case.send
     if "presign" in send:
-        if not target.capabilities.get("presigned_urls"):
-            pytest.skip("unsupported: the profile says the target has no presigned URLs")
+        require(target, "presigned_urls")
         url = s3.client.generate_presigned_url(send["presign"], Params={"Bucket": configured_bucket,
                                                                          "Key": send["key"]}, ExpiresIn=600)
     elif send.get("addressing") == "virtual":
-        if not target.capabilities.get("virtual_host"):
-            pytest.skip("unsupported: the profile says the target has no virtual-host addressing")
+        require(target, "virtual_host")
         url = _virtual_host_url(s3, configured_bucket, send["key"])
     else:
         url = None
