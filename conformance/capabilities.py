@@ -16,10 +16,8 @@ from urllib.parse import urlsplit
 
 from .errors import InfraError, Unsupported
 
-# The capabilities a profile may state in [capabilities], in the order they are reported.
+# The capabilities a profile may state in [capabilities], in the order they are reported ([owner] follows).
 BOOLEAN = ("bucket_cors", "auth_enforced", "presigned_urls", "virtual_host", "post_object")
-OWNER = ("expected_bucket_owner", "owner_account")
-ALL = BOOLEAN + OWNER
 
 MEANING = {
     "bucket_cors": "the target implements the bucket CORS API (Put/Get/DeleteBucketCors)",
@@ -50,7 +48,8 @@ class Capability:
 
     def line(self) -> str:
         """'value (source: detail)' for the terminal summary."""
-        shown = "unknown" if self.value is None else str(self.value).lower() if isinstance(self.value, bool) else self.value
+        shown = "unknown" if self.value is None else str(self.value).lower() if isinstance(self.value, bool) \
+            else self.value
         return f"{shown} ({self.source}{': ' + self.detail if self.detail else ''})"
 
 
@@ -127,7 +126,8 @@ def location_hint(target) -> str:
 
 # ---- start-up probes ---------------------------------------------------------------------------------------
 
-def establish(caps: dict[str, Capability], s3, bucket: str, *, bucket_cors_problem: str | None) -> dict[str, Capability]:
+def establish(caps: dict[str, Capability], s3, bucket: str, *,
+              bucket_cors_problem: str | None) -> dict[str, Capability]:
     """The capabilities after the start-up probe: bucket_cors from the PutBucketCors probe, the rest probed."""
     out = dict(caps)
     if out["bucket_cors"].source == "unknown":
