@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .errors import Inconclusive, InfraError, ServerError, Unsupported
-from .http import S3
+from .http import S3, ApiResult
 
 PREFIX = "s3cors"
 
@@ -38,17 +38,21 @@ class Buckets:
         """Create a new bucket and register it for removal."""
         name = self.next_name()
         self.journal.created(name)  # before the request: a crash right after it still leaves the name
-        params: dict = {"Bucket": name}
-        if self.s3.target.region != "us-east-1":
-            params["CreateBucketConfiguration"] = {"LocationConstraint": self.s3.target.region}
         try:
-            result = self.s3.api("create_bucket", **params)
+            result = self.send_create(name)
         except ServerError as exc:  # the bucket is a precondition of the case, not what it tests
             raise Inconclusive(f"cannot create bucket {name}: {exc}") from None
         if not result.ok:
             raise InfraError(f"cannot create bucket {name}: {result.status} {result.code} {result.message or ''}".strip())
         self.created.append(name)
         return name
+
+    def send_create(self, name: str) -> ApiResult:
+        """Send CreateBucket for name with the target's bucket location (none when the target says none)."""
+        params: dict = {"Bucket": name}
+        if self.s3.target.location_constraint:
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.s3.target.location_constraint}
+        return self.s3.api("create_bucket", **params)
 
     def remove(self, name: str) -> str | None:
         """Delete one of our buckets with its objects; return a problem description or None."""

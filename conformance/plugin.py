@@ -28,7 +28,7 @@ from .expectations import Expectation, expectations_path, load_expectations
 from .http import S3, Recorder
 from .paths import PACKAGE_DIR
 from .redact import Redactor
-from . import allure_support, certify
+from . import allure_support, capabilities, certify
 from .html_report import write_html
 from .junit import write_junit
 from .outcomes import OUTCOMES, outcome as outcome_row
@@ -45,7 +45,9 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
      "help": "target profile: fixtures/targets/NAME.toml or a path to a .toml file (default: moto, embedded)"}),
     ("--endpoint-url", "S3CORS_ENDPOINT_URL", {"metavar": "URL",
      "help": "S3 endpoint to test; with --target it overrides the profile's endpoint and nothing is started"}),
-    ("--region", "S3CORS_REGION", {"help": "region for signing and bucket creation (default: profile, else us-east-1)"}),
+    ("--region", "S3CORS_REGION", {"help": "signing region (default: profile, else us-east-1)"}),
+    ("--location-constraint", "S3CORS_LOCATION_CONSTRAINT", {"metavar": "CODE|none",
+     "help": "CreateBucket LocationConstraint (default: profile, else the region; none in us-east-1)"}),
     ("--addressing", "S3CORS_ADDRESSING", {"choices": ["path", "virtual"], "help": "bucket addressing style"}),
     ("--no-verify-tls", "S3CORS_VERIFY_TLS", {"action": "store_true", "default": None,
      "help": "do not verify the endpoint's TLS certificate (env: S3CORS_VERIFY_TLS=0)"}),
@@ -304,7 +306,8 @@ def _configure(config: pytest.Config, state: State) -> None:
         region=_option(config, "--region"), addressing=_option(config, "--addressing"),
         verify_tls=None if verify is None else not verify, ca_bundle=_option(config, "--ca-bundle"),
         expectations=_option(config, "--expectations"),
-        expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"))
+        expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"),
+        location_constraint=_option(config, "--location-constraint"))
     state.certify = bool(_option(config, "--certify"))
     if state.certify:  # checked before anything starts; the profile's expectation file is not used
         certify.refuse_filters(config, expectations_option=settings.expectations,
@@ -354,7 +357,8 @@ def _configure(config: pytest.Config, state: State) -> None:
         if "s3cors_credentials" in config.workerinput:
             state.credentials = Credentials(**config.workerinput["s3cors_credentials"])
             state.redactor.add(state.credentials.secrets())
-        state.target = dataclasses.replace(state.target, endpoint_url=config.workerinput["s3cors_endpoint"])
+        state.target = dataclasses.replace(state.target, endpoint_url=config.workerinput["s3cors_endpoint"],
+                                           capabilities=capabilities.from_wire(config.workerinput["s3cors_capabilities"]))
     else:
         state.run_id = new_run_id()
     # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so the run still removes its buckets.
@@ -385,6 +389,7 @@ class _XdistHooks:
         node.workerinput["s3cors_fuzz_seed"] = self.state.fuzz_seed
         node.workerinput["s3cors_endpoint"] = self.state.target.endpoint_url
         node.workerinput["s3cors_unsupported"] = self.state.unsupported
+        node.workerinput["s3cors_capabilities"] = capabilities.to_wire(self.state.target.capabilities)
         if self.state.launcher is not None and self.state.launcher.wants_credentials:
             # Made by the server at start-up; passed in memory over xdist's channel, never written.
             node.workerinput["s3cors_credentials"] = dataclasses.asdict(self.state.credentials)
@@ -456,10 +461,7 @@ def probe(state: State) -> str | None:
     try:
         name = buckets.next_name()
         buckets.journal.created(name)
-        params: dict = {"Bucket": name}
-        if target.region != "us-east-1":
-            params["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
-        result = s3.api("create_bucket", **params)
+        result = buckets.send_create(name)
     except (InfraError, ServerError, Unsupported) as exc:
         buckets.journal.removed(name)
         buckets.journal.discard()
@@ -479,8 +481,8 @@ def probe(state: State) -> str | None:
             "SignatureDoesNotMatch": "the secret key is wrong: check the credentials",
             "AccessDenied": "the credentials may not create buckets",
             "AuthorizationHeaderMalformed": "the region is wrong: set --region",
-            "IllegalLocationConstraintException": "the region is wrong: set --region",
-            "InvalidLocationConstraint": "the region is wrong: set --region",
+            "IllegalLocationConstraintException": capabilities.location_hint(target),
+            "InvalidLocationConstraint": capabilities.location_hint(target),
         }.get(result.code or "", "see the server's answer")
         return (f"{where} refused to create a bucket: {result.status} {result.code} "
                 f"{result.message or ''} ({hint}; credentials from {state.credentials.origin})")
@@ -490,6 +492,8 @@ def probe(state: State) -> str | None:
     except (InfraError, ServerError):
         state.server_header = None
     state.unsupported = probe_bucket_cors(state, s3, name)
+    state.target = dataclasses.replace(target, capabilities=capabilities.establish(
+        target.capabilities, s3, name, bucket_cors_problem=state.unsupported))
     left = buckets.cleanup()
     if not left:
         buckets.journal.discard()
@@ -500,7 +504,7 @@ def probe(state: State) -> str | None:
 
 def probe_bucket_cors(state: State, s3: S3, bucket: str) -> str | None:
     """Once per run: does the target implement bucket CORS at all? The reason it does not, or None."""
-    if not state.target.capabilities.get("bucket_cors", True):
+    if state.target.capabilities["bucket_cors"].value is False:
         return f"the profile of {state.target.name} says bucket CORS is not implemented"
     try:
         result = s3.api("put_bucket_cors", Bucket=bucket, CORSConfiguration={"CORSRules": [
@@ -518,7 +522,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = state_of(item.config)
     case = case_of(item)
     if state.active and state.unsupported and case is not None:
-        pytest.skip(f"unsupported: {state.unsupported}")
+        raise Unsupported(state.unsupported)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -564,9 +568,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     case = case_of(item)
     if not state.active or case is None or call.when == "teardown" or (call.when == "setup" and report.passed):
         return report
-    exc = call.excinfo.value if call.excinfo else None
-    if call.excinfo and call.excinfo.errisinstance(pytest.skip.Exception):
-        exc = Unsupported(str(exc)) if "unsupported" in str(exc).lower() else exc
+    exc = call.excinfo.value if call.excinfo else None  # a case is unsupported by raising errors.Unsupported
     check = item.stash.get(CHECK, None) or Check(case)  # a 5xx in a fixture is recorded as a check too
     outcome, reason = judge(case, check, exc)
     expectation = state.expectations.get(case.id)
@@ -755,6 +757,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         tr.write_line(f"generated cases: {len(new)} new counterexample(s), not in the corpus: "
                       f"{state.reports_dir / NEW_COUNTEREXAMPLES} (append to fixtures/corpus/generated.toml)",
                       yellow=True)
+    tr.write_line("capabilities (value, and where it came from):")
+    for line in capabilities.summary_lines(state.target.capabilities):
+        tr.write_line(line)
     for line in _browser_lines(state, config):
         tr.write_line(line, yellow=True)
     if state.expectations:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .capabilities import Capability, stated
 from .errors import SuiteUsageError
 from .paths import fixtures_dir
 
@@ -27,6 +28,7 @@ _SCHEMA: dict[str, Any] = {
     "endpoint_url": str,
     "launch": str,
     "region": str,
+    "location_constraint": str,
     "addressing": str,
     "verify_tls": bool,
     "ca_bundle": str,
@@ -44,8 +46,8 @@ _REQUIRED = ("description",)
 # Keys that would hold a secret: refused with a pointer to the *_env form.
 _SECRET_KEYS = {"access_key", "secret_key", "session_token", "aws_access_key_id", "aws_secret_access_key",
                 "aws_session_token", "password", "secret"}
-CAPABILITY_DEFAULTS = {"bucket_cors": True, "presigned_urls": True, "virtual_host": False,
-                       "auth_enforced": True, "post_object": False}
+# us-east-1 is the one AWS region whose buckets are created without a LocationConstraint.
+NO_LOCATION_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,23 @@ class Target:
     addressing: str
     verify: bool | str
     expectations: str | None
-    owner_mode: str
-    account_id: str | None
     propagation_timeout: float = 10.0
     server: dict[str, Any] = field(default_factory=dict)
-    capabilities: dict[str, bool] = field(default_factory=dict)
+    # Every capability with its provenance (conformance/capabilities.py); unstated ones are probed at start-up.
+    capabilities: dict[str, Capability] = field(default_factory=dict)
+    # CreateBucket's LocationConstraint ("" sends none) and where that came from.
+    location_constraint: str = ""
+    location_source: str = "default"
+
+    @property
+    def owner_mode(self) -> str:
+        """The ExpectedBucketOwner behaviour the target documents: enforced or ignored."""
+        return self.capabilities["expected_bucket_owner"].value
+
+    @property
+    def account_id(self) -> str | None:
+        """The owner account EBO cases send as the bucket owner's own (None: nobody established it)."""
+        return self.capabilities["owner_account"].value
     # Origins the vendor trusts for its own web console ('{port}' = the endpoint's port): no bucket may grant them.
     console_origins: tuple[str, ...] = ()
 
@@ -89,8 +103,10 @@ class Target:
             "name": self.name, "description": self.description, "profile": self.profile_path,
             "endpoint_url": strip_userinfo(self.endpoint_url) if self.endpoint_url else None,
             "launch": self.launch, "region": self.region, "addressing": self.addressing,
+            "location_constraint": {"value": self.location_constraint or None, "source": self.location_source},
             "verify_tls": self.verify if isinstance(self.verify, bool) else f"ca_bundle={self.verify}",
-            "expected_bucket_owner": self.owner_mode, "capabilities": dict(self.capabilities),
+            "expected_bucket_owner": self.owner_mode,
+            "capabilities": {name: cap.public() for name, cap in self.capabilities.items()},
             "console_origins": list(self.console_origins),
         }
 
@@ -228,6 +244,22 @@ class Settings:
     expectations: str | None = None
     expected_bucket_owner: str | None = None
     account_id: str | None = None
+    location_constraint: str | None = None
+
+
+def location_constraint(settings: Settings, data: dict[str, Any], region: str) -> tuple[str, str]:
+    """CreateBucket's LocationConstraint and its source: option, profile, else the region (none for us-east-1).
+
+    The signing region and the bucket location are separate: on IBM COS the location is a provisioning code
+    (us-south-standard) or none, never the region (us-south)."""
+    if settings.location_constraint is not None:
+        value = settings.location_constraint
+        return ("" if value == "none" else value), "option --location-constraint"
+    if "location_constraint" in data:
+        return data["location_constraint"], "profile location_constraint"
+    if region == NO_LOCATION_REGION:
+        return "", f"default: none in {NO_LOCATION_REGION}"
+    return region, "default: the region"
 
 
 def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
@@ -257,13 +289,13 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
         if not is_file(ca_bundle):
             raise SuiteUsageError(f"--ca-bundle: no such file {ca_bundle!r}")
         verify = ca_bundle
-    owner = data.get("owner", {})
-    owner_mode = settings.expected_bucket_owner or owner.get("expected_bucket_owner", "enforced")
-    if owner_mode not in OWNER_MODES:
-        raise SuiteUsageError(f"--expected-bucket-owner: must be 'enforced' or 'ignored', not {owner_mode!r}")
-    account_id = settings.account_id or owner.get("account_id")
-    if account_id and not re.fullmatch(r"\d{12}", account_id):
-        raise SuiteUsageError(f"--account-id: {account_id!r} is not a 12-digit account ID")
+    if settings.expected_bucket_owner and settings.expected_bucket_owner not in OWNER_MODES:
+        raise SuiteUsageError(f"--expected-bucket-owner: must be 'enforced' or 'ignored', "
+                              f"not {settings.expected_bucket_owner!r}")
+    if settings.account_id and not re.fullmatch(r"\d{12}", settings.account_id):
+        raise SuiteUsageError(f"--account-id: {settings.account_id!r} is not a 12-digit account ID")
+    region = settings.region or data.get("region", "us-east-1")
+    location, location_source = location_constraint(settings, data, region)
     expectations = settings.expectations if settings.expectations is not None else data.get("expectations")
     if expectations in ("", "none"):
         expectations = None
@@ -275,15 +307,15 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
         profile_path=str(path) if path else None,
         endpoint_url=endpoint,
         launch=launch,
-        region=settings.region or data.get("region", "us-east-1"),
+        region=region,
         addressing=addressing,
         verify=verify,
         expectations=expectations,
-        owner_mode=owner_mode,
-        account_id=account_id,
         propagation_timeout=float(data.get("propagation_timeout", 10.0)),
         server=dict(data.get("server", {})),
-        capabilities={**CAPABILITY_DEFAULTS, **data.get("capabilities", {})},
+        capabilities=stated(data, settings.expected_bucket_owner, settings.account_id),
+        location_constraint=location,
+        location_source=location_source,
         console_origins=tuple(data.get("console_origins", ())),
     ), data
 

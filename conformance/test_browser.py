@@ -17,7 +17,7 @@ from conformance.browser.table import browser_request, expected, substitute
 from conformance.buckets import Buckets
 from conformance.cases import cases
 from conformance.checks import establishing
-from conformance.errors import InfraError, ServerError
+from conformance.errors import InfraError, ServerError, Unsupported
 from conformance.http import S3
 from conformance.steps import as_multisets, get_rules, put_rules
 
@@ -39,7 +39,7 @@ def origins() -> Iterator[dict[str, OriginServer]]:
 def browser(s3cors) -> Iterator[Browser]:
     """One headless Chromium per pytest process (found and checked at start-up by the plugin)."""
     if not s3cors.browser:
-        pytest.skip("unsupported: browser cases need --browser")
+        raise Unsupported("browser cases need --browser")
     try:
         chromium, driver = find_browser(s3cors.chromium)
         started = Browser(chromium, driver, page_timeout=s3cors.request_timeout).start()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlsplit
 
 import boto3
-import pytest
 from botocore.config import Config
 
+from conformance.capabilities import require
 from conformance.cases import cases
 from conformance.cors import check_preflight, expected_preflight, send_preflight
 
@@ -40,12 +40,10 @@ def _presigned_url(s3, case, bucket: str) -> str:
 def test_preflight_url_shape(case, check, s3, target, configured_bucket):
     send = case.send
     if "presign" in send:
-        if not target.capabilities.get("presigned_urls"):
-            pytest.skip("unsupported: the profile says the target has no presigned URLs")
+        require(target, "presigned_urls")
         url = _presigned_url(s3, case, configured_bucket)
     elif send.get("addressing") == "virtual":
-        if not target.capabilities.get("virtual_host"):
-            pytest.skip("unsupported: the profile says the target has no virtual-host addressing")
+        require(target, "virtual_host")
         url = _virtual_host_url(s3, configured_bucket, send["key"])
     else:
         url = None

@@ -37,7 +37,7 @@ def test_full_run_matches_moto_expectations(suite, monkeypatch):
             assert record["server_error"] == ({"status": status, "code": expected[case_id].get("code")}
                                               if status else None), record
         elif record["outcome"] == "unsupported":  # only what the moto profile says it lacks
-            assert "the profile says" in record["reason"], record
+            assert "(profile: [capabilities]" in record["reason"], record
         else:
             assert record["outcome"] in ("pass", "info"), record
         assert record["exchanges"] or record["outcome"] == "unsupported", f"{case_id} has no evidence"

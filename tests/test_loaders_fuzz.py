@@ -80,9 +80,9 @@ _PROFILE_LIKELY = st.sampled_from(["x", "http://127.0.0.1:9000", "127.0.0.1:9000
 _PROFILE_SUB = _shaped(["access_key_env", "secret_key_env", "session_token_env", "any", "from_server",
                         "expected_bucket_owner", "account_id", "name", "ready_path", "ready_timeout",
                         "bucket_cors", "presigned_urls", "secret_key"], _values(_PROFILE_LIKELY))
-PROFILES = _shaped(["description", "endpoint_url", "launch", "region", "addressing", "verify_tls", "ca_bundle",
-                    "expectations", "propagation_timeout", "console_origins", "credentials", "owner", "server",
-                    "capabilities"],
+PROFILES = _shaped(["description", "endpoint_url", "launch", "region", "location_constraint", "addressing",
+                    "verify_tls", "ca_bundle", "expectations", "propagation_timeout", "console_origins", "credentials",
+                    "owner", "server", "capabilities"],
                    _values(_PROFILE_LIKELY) | _PROFILE_SUB)
 
 # Expectation files

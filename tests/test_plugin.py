@@ -147,13 +147,39 @@ def test_owner_mode_comes_from_option(suite):
     assert results["target"]["expected_bucket_owner"] == "ignored"
 
 
-def test_account_id_unknown_means_unsupported_not_pass(suite, tmp_path):
+def test_owner_account_is_discovered_where_the_server_reveals_it(suite, tmp_path):
     profile = tmp_path / "noaccount.toml"
     profile.write_text('description = "moto without account"\nlaunch = "embedded-moto"\n[credentials]\nany = true\n')
-    result, results = suite("--target", str(profile), "--case", "EBO-GET-002")
+    result, results = suite("--target", str(profile), "--case", "EBO-GET-002", "--expectations", "none")
     (case,) = results["cases"]
-    assert case["outcome"] == "unsupported", case
+    assert case["outcome"] == "pass", case
+    assert results["target"]["capabilities"]["owner_account"] == {
+        "value": "123456789012", "source": "probe", "detail": "STS GetCallerIdentity at the endpoint (Account)"}
     assert result.ret == 0
+
+
+def test_bare_endpoint_states_every_capability_it_used(suite, monkeypatch):
+    from suiterun import MotoServer
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")  # moto accepts any credentials
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    with MotoServer() as moto:
+        result, results = suite(f"--endpoint-url={moto.url}", "--case", "ACT-ERR-003", "--case", "URL-*")
+    caps = results["target"]["capabilities"]
+    assert {name: (c["value"], c["source"]) for name, c in caps.items()} == {
+        "bucket_cors": (True, "probe"), "auth_enforced": (False, "probe"), "presigned_urls": (True, "probe"),
+        "virtual_host": (False, "probe"), "post_object": (False, "default"),
+        "expected_bucket_owner": ("enforced", "default"), "owner_account": ("123456789012", "probe")}
+    assert "bucket.127.0.0.1 is not a host name" in caps["virtual_host"]["detail"]
+    by_id = {c["id"]: c for c in results["cases"]}
+    # moto accepts a wrong signature: the case that needs a refusal is unsupported, saying why and how it was found
+    assert by_id["ACT-ERR-003"]["outcome"] == "unsupported"
+    assert "wrong secret key was answered 200" in by_id["ACT-ERR-003"]["reason"]
+    vhost = [c for c in results["cases"] if c["outcome"] == "unsupported" and c["id"].startswith("URL-")]
+    assert vhost and all("virtual-host URL" in c["reason"] for c in vhost)
+    out = result.stdout.str()
+    assert "capabilities (value, and where it came from):" in out
+    assert "  auth_enforced = false (probe: a request signed with a wrong secret key was answered 200)" in out
 
 
 @pytest.mark.parametrize("workers", ["2"])

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.errors import SuiteUsageError
-from conformance.targets import (CAPABILITY_DEFAULTS, PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, Settings,
+from conformance.targets import (PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, Settings,
                                  known_targets, load_profile, profile_path, resolve_credentials, resolve_target,
                                  read_server_credentials, validate_endpoint_url)
 
@@ -182,14 +182,22 @@ def test_default_target_is_embedded_moto():
     assert target.profile_path.endswith("moto.toml") and data["launch"] == "embedded-moto"
     assert target.expectations == "moto" and target.owner_mode == "enforced"
     assert target.account_id == "123456789012" and target.region == "us-east-1" and target.verify is True
-    assert target.capabilities == {**CAPABILITY_DEFAULTS, **data["capabilities"]}
+    stated = {name: cap.value for name, cap in target.capabilities.items() if cap.source == "profile"}
+    assert stated == {**data["capabilities"], "expected_bucket_owner": "enforced", "owner_account": "123456789012"}
+    assert target.capabilities["bucket_cors"].source == "unknown"  # not stated: probed at start-up
 
 
 def test_endpoint_url_alone():
     target, data = resolve_target(Settings(endpoint_url="http://127.0.0.1:9000/"))
     assert (target.name, target.launch, target.profile_path, data) == ("endpoint", None, None, {})
     assert target.endpoint_url == "http://127.0.0.1:9000" and target.expectations is None
-    assert target.capabilities == CAPABILITY_DEFAULTS and "127.0.0.1:9000" in target.description
+    assert "127.0.0.1:9000" in target.description
+    # Nothing is assumed: every capability is probed, except the ones no probe can tell.
+    assert {n: (c.value, c.source) for n, c in target.capabilities.items()} == {
+        "bucket_cors": (None, "unknown"), "auth_enforced": (None, "unknown"), "presigned_urls": (None, "unknown"),
+        "virtual_host": (None, "unknown"), "post_object": (False, "default"),
+        "expected_bucket_owner": ("enforced", "default"), "owner_account": (None, "unknown")}
+    assert (target.location_constraint, target.location_source) == ("", "default: none in us-east-1")
 
 
 def test_target_and_endpoint_url_override_the_profile(tmp_path):
@@ -216,6 +224,23 @@ def test_options_win_over_the_profile(tmp_path):
         expected_bucket_owner="enforced", account_id="222222222222", expectations="other"))
     assert (target.region, target.addressing, target.verify) == ("ap-south-1", "path", True)
     assert (target.owner_mode, target.account_id, target.expectations) == ("enforced", "222222222222", "other")
+    assert target.capabilities["owner_account"].source == "option"
+    assert target.capabilities["expected_bucket_owner"].detail == "--expected-bucket-owner"
+
+
+@pytest.mark.parametrize("profile, option, expected", [
+    pytest.param("", None, ("eu-west-1", "default: the region"), id="region-by-default"),
+    pytest.param('location_constraint = "us-south-standard"\n', None,
+                 ("us-south-standard", "profile location_constraint"), id="profile-code"),
+    pytest.param('location_constraint = ""\n', None, ("", "profile location_constraint"), id="profile-none"),
+    pytest.param('location_constraint = "x"\n', "none", ("", "option --location-constraint"), id="option-none"),
+    pytest.param("", "eu-de-smart", ("eu-de-smart", "option --location-constraint"), id="option-code"),
+])
+def test_bucket_location_is_separate_from_the_region(tmp_path, profile, option, expected):
+    path = write(tmp_path, BASE + 'region = "eu-west-1"\n' + profile)
+    target, _ = resolve_target(Settings(target=str(path), location_constraint=option))
+    assert target.region == "eu-west-1"
+    assert (target.location_constraint, target.location_source) == expected
 
 
 @pytest.mark.parametrize("value", [pytest.param("none", id="none"), pytest.param("", id="empty")])
