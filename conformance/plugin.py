@@ -262,17 +262,17 @@ def _redo_setup(config: pytest.Config, parser: pytest.Parser, args: list[str]) -
     rootpath, inipath, inicfg, _ignored = determine_setup(
         inifile=ns.inifilename, override_ini=ns.override_ini, args=ns.file_or_dir,
         rootdir_cmd_arg=ns.rootdir or None, invocation_dir=config.invocation_params.dir)
-    if (rootpath, inipath) == (config.rootpath, config.inipath):
-        return
-    config._rootpath, config._inipath, config._inicfg = rootpath, inipath, inicfg
-    config._inicache.clear()
-    parser.extra_info["rootdir"], parser.extra_info["inifile"] = str(rootpath), str(inipath)
-    addopts = list(config.getini("addopts")) if inipath else []
-    if addopts and not getattr(ns, "override_ini", None) and "-c" not in args:
-        args[:] = addopts + args
-        config.pluginmanager.consider_preparse(addopts, exclude_only=False)
+    if (rootpath, inipath) != (config.rootpath, config.inipath):
+        config._rootpath, config._inipath, config._inicfg = rootpath, inipath, inicfg
+        config._inicache.clear()
+        parser.extra_info["rootdir"], parser.extra_info["inifile"] = str(rootpath), str(inipath)
+        addopts = list(config.getini("addopts")) if inipath else []
+        if addopts:  # the ini's addopts, which pytest would have put first (-p no:cacheprovider among them)
+            args[:] = addopts + args
+            config.pluginmanager.consider_preparse(addopts, exclude_only=False)
     config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(config.option))
-    config.known_args_namespace.confcutdir = ns.confcutdir or str(inipath.parent if inipath else rootpath)
+    if config.known_args_namespace.confcutdir is None:
+        config.known_args_namespace.confcutdir = str(inipath.parent if inipath else rootpath)
 
 
 def _collects_package(paths: list[str], pyargs: bool, invocation_dir: Path) -> bool:
@@ -311,7 +311,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     from _pytest.config.findpaths import parse_override_ini
 
     # No .pytest_cache in the working directory (pytest.ini says -p no:cacheprovider).
-    for name in ("cacheprovider", "pytest_cacheprovider"):
+    for name in ("cacheprovider", "pytest_cacheprovider", "stepwise", "pytest_stepwise"):  # as -p no:cacheprovider
         early_config.pluginmanager.set_blocked(name)
     overrides = set(parse_override_ini(ns.override_ini))
     early_config._inicfg.update({k: v for k, v in parse_override_ini(
