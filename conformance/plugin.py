@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib.util
-import os
 import secrets
 import signal
 import socket
@@ -29,27 +28,19 @@ from .expectations import Expectation, expectations_path, load_expectations
 from .http import S3, Recorder, TLSProblem, speaks_tls
 from .paths import PACKAGE_DIR
 from .redact import Redactor
-from . import allure_support, certify
+from . import allure_support, certify, options
 from .html_report import write_html
 from .junit import write_junit
 from .results import OUTCOMES, build_record, now_iso, run_meta, summary_lines, write_results
-from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
-                      resolve_target, strip_userinfo)
+from .options import TARGET_OPTIONS
+from .targets import Credentials, Target, read_server_credentials, resolve_credentials, resolve_target, strip_userinfo
 
 DEFAULT_FUZZ_EXAMPLES = 50    # per property: enough to catch the common deviations in CI, cheap on every server
 DEFAULT_FUZZ_SEED = 20261127  # fixed, so CI verdicts are reproducible; --fuzz-seed random explores
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    ("--target", "S3CORS_TARGET", {"metavar": "NAME|PATH",
-     "help": "target profile: fixtures/targets/NAME.toml or a path to a .toml file (default: moto, embedded)"}),
-    ("--endpoint-url", "S3CORS_ENDPOINT_URL", {"metavar": "URL",
-     "help": "S3 endpoint to test; with --target it overrides the profile's endpoint and nothing is started"}),
-    ("--region", "S3CORS_REGION", {"help": "region for signing and bucket creation (default: profile, else us-east-1)"}),
-    ("--addressing", "S3CORS_ADDRESSING", {"choices": ["path", "virtual"], "help": "bucket addressing style"}),
-    ("--no-verify-tls", "S3CORS_VERIFY_TLS", {"action": "store_true", "default": None,
-     "help": "do not verify the endpoint's TLS certificate (env: S3CORS_VERIFY_TLS=0)"}),
-    ("--ca-bundle", "S3CORS_CA_BUNDLE", {"metavar": "PATH", "help": "CA bundle to verify the endpoint with"}),
+    *TARGET_OPTIONS,
     ("--expectations", "S3CORS_EXPECTATIONS", {"metavar": "NAME|PATH|none",
      "help": "known deviations: fixtures/expectations/NAME.toml, a path, or none (default: from the profile)"}),
     ("--expected-bucket-owner", "S3CORS_EXPECTED_BUCKET_OWNER", {"choices": ["enforced", "ignored"],
@@ -166,7 +157,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for flag, env, kwargs in _OPTIONS:
         kwargs = dict(kwargs)
         kwargs["help"] = f"{kwargs['help']} [env {env}]"
-        group.addoption(flag, dest="s3cors_" + flag[2:].replace("-", "_"), **kwargs)
+        group.addoption(flag, dest=options.dest(flag), **kwargs)
 
 
 def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
@@ -200,27 +191,7 @@ def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
 
 def _option(config: pytest.Config, flag: str) -> Any:
     """The value of an option: command line first, then its environment twin (converted and validated)."""
-    dest = "s3cors_" + flag[2:].replace("-", "_")
-    value = config.getoption(dest)
-    if value is not None:
-        return value
-    env, kwargs = next((e, k) for f, e, k in _OPTIONS if f == flag)
-    raw = os.environ.get(env)
-    if raw is None or raw == "":
-        return None
-    if kwargs.get("action") == "store_true":
-        value = _env_bool(env, raw)
-        return (not value) if flag == "--no-verify-tls" else value
-    if kwargs.get("action") == "append":
-        return [p.strip() for p in raw.split(",") if p.strip()]
-    if kwargs.get("type") in (float, int):
-        try:
-            return kwargs["type"](raw)
-        except ValueError:
-            raise SuiteUsageError(f"environment variable {env}={raw!r}: not a number") from None
-    if "choices" in kwargs and raw not in kwargs["choices"]:
-        raise SuiteUsageError(f"environment variable {env}={raw!r}: must be one of {', '.join(kwargs['choices'])}")
-    return raw
+    return options.resolve(_OPTIONS, flag, config.getoption(options.dest(flag)))
 
 
 # Options whose value may name an existing file or directory. pytest decides its root directory and ini file
@@ -375,12 +346,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _configure(config: pytest.Config, state: State) -> None:
-    verify = _option(config, "--no-verify-tls")
-    settings = Settings(
-        target=_option(config, "--target"), endpoint_url=_option(config, "--endpoint-url"),
-        region=_option(config, "--region"), addressing=_option(config, "--addressing"),
-        verify_tls=None if verify is None else not verify, ca_bundle=_option(config, "--ca-bundle"),
-        expectations=_option(config, "--expectations"),
+    settings = options.target_settings(
+        lambda flag: _option(config, flag), expectations=_option(config, "--expectations"),
         expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"))
     state.certify = bool(_option(config, "--certify"))
     if state.certify:  # checked before anything starts; the profile's expectation file is not used
