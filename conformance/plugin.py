@@ -203,7 +203,6 @@ _PATH_OPTIONS = ("--target", "--expectations", "--ca-bundle", "--reports-dir", "
 # conformance package (an installed suite run from any directory has no pytest.ini).
 SUITE_INI = {"xfail_strict": "true"}
 SUITE_FILTERWARNINGS = ["error::pytest.PytestUnknownMarkWarning"]
-_SUITE_RUN = pytest.StashKey[bool]()
 
 
 def _join_path_values(args: list[str]) -> list[str]:
@@ -278,7 +277,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     paths = list(ns.file_or_dir or []) or list(early_config.getini("testpaths") or [])
     if not _collects_package(paths, ns.pyargs, early_config.invocation_params.dir):
         return
-    early_config.stash[_SUITE_RUN] = True
     from _pytest.config.findpaths import parse_override_ini
 
     # No .pytest_cache in the working directory (pytest.ini says -p no:cacheprovider).

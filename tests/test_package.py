@@ -7,6 +7,7 @@ an empty venv and runs the whole suite from an empty directory."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import site
@@ -110,3 +111,14 @@ def test_the_wheel_declares_hypothesis(wheel):
     with zipfile.ZipFile(wheel) as z:
         meta = next(z.read(n).decode() for n in z.namelist() if n.endswith(".dist-info/METADATA"))
     assert any(line.startswith("Requires-Dist: hypothesis") for line in meta.splitlines())
+
+
+def test_the_metadata_check_finds_what_is_missing():
+    spec = importlib.util.spec_from_file_location("check_dist", REPO / ".ci" / "check_dist.py")
+    check_dist = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_dist)
+    meta = ("Metadata-Version: 2.4\nName: s3-cors-conformance\nVersion: 0.1.0\n"
+            "Description-Content-Type: text/markdown\nRequires-Dist: pytest<10,>=9.0\n\n# readme\n")
+    problems = check_dist.metadata_problems(meta, "x.whl")
+    assert any("hypothesis is not a runtime dependency" in p for p in problems), problems
+    assert check_dist.metadata_problems("Metadata-Version: 2.4\nName: s3-cors-conformance\n", "y.whl")  # no Version
