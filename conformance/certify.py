@@ -1,9 +1,13 @@
 """Certification runs (--certify): every case, no expectation file, no deselection, and a bundle directory
 with the product's metadata, results.json, JUnit, the HTML report, per-case evidence and a SHA-256 manifest
-that `python -m conformance verify BUNDLE` checks."""
+that `python -m conformance verify BUNDLE` checks.
+
+Exit status of verify: 0 every file matches the manifest; 1 the bundle is not intact (a file changed, missing
+or added); 2 bad input (no such directory, or no manifest in it)."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import re
@@ -146,15 +150,18 @@ def verify(bundle: Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str]) -> int:
-    """python -m conformance verify BUNDLE: 0 when every file matches the manifest, 1 otherwise."""
-    if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python -m conformance verify BUNDLE_DIR", file=sys.stderr)
-        return 2
-    bundle = Path(argv[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The verify command's arguments."""
+    parser.add_argument("bundle", type=Path, metavar="BUNDLE_DIR", help="a bundle written by a --certify run")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check a bundle: 0 intact, 1 not intact, 2 not a bundle (bad input)."""
+    bundle = args.bundle
     if not bundle.is_dir():
-        print(f"{bundle}: no such directory", file=sys.stderr)
-        return 2
+        raise SuiteUsageError(f"{bundle}: no such directory")
+    if not (bundle / MANIFEST).is_file():
+        raise SuiteUsageError(f"{bundle}: no {MANIFEST} (not a certification bundle)")
     problems = verify(bundle)
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -164,3 +171,10 @@ def main(argv: list[str]) -> int:
     count = len((bundle / MANIFEST).read_text(encoding="utf-8").splitlines())
     print(f"{bundle}: intact ({count} files match {MANIFEST})")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """python -m conformance verify BUNDLE: 0 when every file matches the manifest, 1 otherwise, 2 bad input."""
+    from .__main__ import command
+
+    return command("verify", argv)

@@ -6,8 +6,9 @@ picks only names the suite itself makes (``s3cors-<yymmddhhmmss>-<6 hex>-<worker
 Buckets.next_name and new_run_id) whose run started more than --older-than minutes ago, so a run in
 progress is never touched. It is a dry run unless --delete is given.
 
-Exit status: 0 done (or nothing to do), 1 some bucket could not be removed, 2 bad input or a target that
-cannot be cleaned (one the suite starts itself), 3 the target is unusable (unreachable, credentials refused)."""
+Exit status: 0 done (or nothing to do); 1 some bucket could not be removed; 2 bad input, or a target that
+cannot be cleaned (one the suite starts itself); 6 the target is unusable (unreachable, TLS, credentials
+refused), as for a run of the suite."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .buckets import PREFIX, Buckets
-from .errors import InfraError, ServerError, SuiteUsageError, Unsupported
-from .http import S3, Recorder
+from .errors import EXIT_TARGET_UNUSABLE, InfraError, ServerError, SuiteUsageError, Unsupported
+from .http import S3, Recorder, TLSProblem
 from .redact import Redactor
-from .targets import Settings, _env_bool, resolve_credentials, resolve_target, strip_userinfo
+from .options import TARGET_OPTIONS, dest, resolve, target_settings
+from .targets import Settings, resolve_credentials, resolve_target, strip_userinfo
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, EXIT_TARGET_UNUSABLE
 DEFAULT_OLDER_THAN = 60.0  # minutes
 REQUEST_TIMEOUT = 30.0
 # A bucket that still has objects after one pass (more than one listing page) gets a few more passes.
@@ -36,11 +38,6 @@ REMOVE_PASSES = 5
 # worker (worker_id(): 'main' or xdist's 'gw<n>'; 'probe' for the start-up probe), a number of at least 4 digits.
 _NAME = re.compile(rf"{re.escape(PREFIX)}-(?P<stamp>\d{{12}})-(?P<token>[0-9a-f]{{6}})-(?P<worker>main|probe|gw\d+)"
                    r"-(?P<n>\d{4,})")
-
-USAGE_ENV = {  # option: its environment twin, as for the suite itself
-    "--target": "S3CORS_TARGET", "--endpoint-url": "S3CORS_ENDPOINT_URL", "--region": "S3CORS_REGION",
-    "--addressing": "S3CORS_ADDRESSING", "--no-verify-tls": "S3CORS_VERIFY_TLS", "--ca-bundle": "S3CORS_CA_BUNDLE",
-}
 
 # Answers to ListBuckets that mean the credentials (or the region) are wrong, and what to do about it.
 _HINTS = {
@@ -126,84 +123,54 @@ def _minutes(text: str) -> float:
     return value
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage block) and no SystemExit leaking out of main()."""
-
-    def error(self, message: str):
-        raise SuiteUsageError(f"{message} (see python -m conformance cleanup --help)")
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python -m conformance cleanup",
-        description="List the buckets the suite left behind on a target (names s3cors-<yymmddhhmmss>-<6 hex>-"
-                    "<worker>-<nnnn> whose run started more than --older-than minutes ago), and with --delete "
-                    "remove them with their objects and open multipart uploads. Nothing else is ever touched.",
-        epilog="Each target option has the suite's environment twin (" +
-               ", ".join(f"{flag}: {env}" for flag, env in USAGE_ENV.items()) +
-               "). Credentials as for a run: the variables the profile names, else AWS_ACCESS_KEY_ID / "
-               "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else AWS_PROFILE. Exit status: 0 done, 1 a bucket could "
-               "not be removed, 2 bad input or a target the suite starts itself, 3 target unusable.")
-    p.add_argument("--target", metavar="NAME|PATH",
-                   help="profile fixtures/targets/NAME.toml or a path to a .toml file")
-    p.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint; overrides the profile's")
-    p.add_argument("--region", metavar="R", help="signing region (default: profile, else us-east-1)")
-    p.add_argument("--addressing", choices=["path", "virtual"], help="bucket addressing style")
-    p.add_argument("--no-verify-tls", action="store_true", default=None,
-                   help="do not verify the endpoint's TLS certificate")
-    p.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to verify the endpoint with")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The command's arguments: the suite's target options, --older-than and --delete."""
+    p.description = ("List the buckets the suite left behind on a target (names s3cors-<yymmddhhmmss>-<6 hex>-"
+                     "<worker>-<nnnn> whose run started more than --older-than minutes ago), and with --delete "
+                     "remove them with their objects and open multipart uploads. Nothing else is ever touched.")
+    p.epilog = ("Each target option has the suite's environment twin (" +
+                ", ".join(f"{flag}: {env}" for flag, env, _ in TARGET_OPTIONS) +
+                "). Credentials as for a run: the variables the profile names, else AWS_ACCESS_KEY_ID / "
+                "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else AWS_PROFILE. Exit status: 0 done, 1 a bucket "
+                "could not be removed, 2 bad input or a target the suite starts itself, 6 target unusable.")
+    for flag, _env, kwargs in TARGET_OPTIONS:  # the suite's own target options
+        p.add_argument(flag, dest=dest(flag), **kwargs)
     p.add_argument("--older-than", metavar="MINUTES", type=_minutes, default=DEFAULT_OLDER_THAN,
                    help=f"only buckets whose run started more than this long ago (default {DEFAULT_OLDER_THAN:g})")
     p.add_argument("--delete", action="store_true",
                    help="remove the leftovers (default: dry run, only list them)")
-    return p
 
 
 def _settings(args: argparse.Namespace, environ=os.environ) -> Settings:
     """Options, else their S3CORS_* environment twins (as the pytest plugin reads them)."""
-    def pick(value, env):
-        return value if value is not None else (environ.get(env) or None)
-
-    verify = None
-    if args.no_verify_tls:
-        verify = False
-    elif environ.get("S3CORS_VERIFY_TLS"):
-        verify = _env_bool("S3CORS_VERIFY_TLS", environ["S3CORS_VERIFY_TLS"])
-    addressing = pick(args.addressing, "S3CORS_ADDRESSING")
-    if addressing is not None and addressing not in ("path", "virtual"):
-        raise SuiteUsageError(f"environment variable S3CORS_ADDRESSING={addressing!r}: must be path or virtual")
-    return Settings(target=pick(args.target, "S3CORS_TARGET"),
-                    endpoint_url=pick(args.endpoint_url, "S3CORS_ENDPOINT_URL"),
-                    region=pick(args.region, "S3CORS_REGION"), addressing=addressing, verify_tls=verify,
-                    ca_bundle=pick(args.ca_bundle, "S3CORS_CA_BUNDLE"), expectations="none")
+    return target_settings(lambda flag: resolve(TARGET_OPTIONS, flag, getattr(args, dest(flag)), environ),
+                           expectations="none")
 
 
 def _err(message: str) -> None:
-    print(f"cleanup: {message}", file=sys.stderr)
+    print(f"python -m conformance cleanup: {message}", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
-    """Run the cleanup command; return the exit status."""
-    try:
-        try:
-            args = _parser().parse_args(argv)
-        except SystemExit as exc:  # --help
-            return int(exc.code or 0)
-        target, profile = resolve_target(_settings(args))
-        if target.launch:
-            if target.launch == "server":
-                why = (f"its profile starts a fresh local server for each run (launch = \"server\") and its "
-                       f"buckets go away with it")
-            else:
-                why = ("it is the embedded default (moto, started in-process for each run), whose buckets go "
-                       "away with it")
-            _err(f"target {target.name} cannot be cleaned: {why}, so nothing persists. To clean a server you run "
-                 f"yourself, give its --endpoint-url.")
-            return EXIT_USAGE
-        credentials = resolve_credentials(target, profile)
-    except SuiteUsageError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
+    """python -m conformance cleanup [options]; return the exit status."""
+    from .__main__ import command
+
+    return command("cleanup", argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the cleanup command; return the exit status (bad input raises SuiteUsageError: exit 2)."""
+    target, profile = resolve_target(_settings(args))
+    if target.launch:
+        if target.launch == "server":
+            why = (f"its profile starts a fresh local server for each run (launch = \"server\") and its "
+                   f"buckets go away with it")
+        else:
+            why = ("it is the embedded default (moto, started in-process for each run), whose buckets go "
+                   "away with it")
+        raise SuiteUsageError(f"target {target.name} cannot be cleaned: {why}, so nothing persists. To clean a "
+                              f"server you run yourself, give its --endpoint-url.")
+    credentials = resolve_credentials(target, profile)
 
     redactor = Redactor(credentials.secrets())
     if target.verify is False:
@@ -215,6 +182,9 @@ def main(argv: list[str]) -> int:
 
     try:
         listed = _list_buckets(s3)
+    except TLSProblem as exc:
+        _err(redactor.text(f"{where} is unusable: {exc.meaning}"))
+        return EXIT_UNUSABLE
     except (InfraError, ServerError, Unsupported) as exc:
         _err(redactor.text(f"{where} is unusable: cannot list its buckets ({exc}). "
                            f"Is the server running, and is the URL right?"))

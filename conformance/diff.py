@@ -2,18 +2,20 @@
 farther from pass than before (non-strict, unsupported, fail, error, in that order) is worse.
 
 Verdicts are compared, not outcomes: the verdict is what the server did before any expectation file was
-applied, so two servers (or two versions) with different expectation files still compare fairly."""
+applied, so two servers (or two versions) with different expectation files still compare fairly.
+
+Exit status: 0 no case got worse; 1 at least one case got worse; 2 bad input (a file that is missing,
+unreadable or not a results.json of this suite, or an output that cannot be written)."""
 
 from __future__ import annotations
 
+import argparse
 import html
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .matrix import load_run
+from .matrix import load_run, write_text
 from .outcomes import diff_direction
-USAGE = "usage: python -m conformance diff OLD/results.json NEW/results.json [-o REPORT.md] [--html REPORT.html]"
 
 
 @dataclass(frozen=True)
@@ -102,33 +104,33 @@ def html_page(old: dict, new: dict, groups: dict[str, list[Change]]) -> str:
     return "\n".join(parts)
 
 
-def main(argv: list[str]) -> int:
-    """python -m conformance diff OLD NEW [-o FILE.md] [--html FILE.html]; exit 1 when a case got worse."""
-    outputs: dict[str, Path] = {}
-    args = list(argv)
-    for flag in ("-o", "--html"):
-        if flag in args:
-            i = args.index(flag)
-            if i + 1 >= len(args):
-                print(f"{flag} needs a file name\n{USAGE}", file=sys.stderr)
-                return 2
-            outputs[flag] = Path(args[i + 1])
-            del args[i:i + 2]
-    if len(args) != 2 or any(a.startswith("-") for a in args):
-        print(USAGE, file=sys.stderr)
-        return 2
-    old, new = (load_run(Path(p)) for p in args)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments."""
+    parser.add_argument("old", type=Path, metavar="OLD/results.json", help="the earlier run")
+    parser.add_argument("new", type=Path, metavar="NEW/results.json", help="the later run")
+    parser.add_argument("-o", "--output", type=Path, metavar="REPORT.md", help="also write the diff as Markdown")
+    parser.add_argument("--html", type=Path, metavar="REPORT.html", help="also write the diff as one HTML page")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare the two runs, print the counts, write the reports; 1 when a case got worse."""
+    old, new = load_run(args.old), load_run(args.new)
     groups = compare(old, new)
-    text = markdown(old, new, groups)
-    if "-o" in outputs:
-        outputs["-o"].parent.mkdir(parents=True, exist_ok=True)
-        outputs["-o"].write_text(text, encoding="utf-8")
-    if "--html" in outputs:
-        outputs["--html"].parent.mkdir(parents=True, exist_ok=True)
-        outputs["--html"].write_text(html_page(old, new, groups), encoding="utf-8")
+    if args.output:
+        write_text(args.output, markdown(old, new, groups))
+    if args.html:
+        write_text(args.html, html_page(old, new, groups))
     for key in ("worse", "better", "changed"):
         print(f"{len(groups[key]):4d} {key}" + "".join(f"\n       {c.case_id}: {c.old} -> {c.new}"
                                                        for c in groups[key]))
-    for path in outputs.values():
-        print(f"wrote {path}")
+    for path in (args.output, args.html):
+        if path:
+            print(f"wrote {path}")
     return 1 if groups["worse"] else 0
+
+
+def main(argv: list[str]) -> int:
+    """python -m conformance diff OLD NEW [-o FILE.md] [--html FILE.html]; exit 1 when a case got worse."""
+    from .__main__ import command
+
+    return command("diff", argv)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import socket
+import ssl
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -28,6 +30,55 @@ from .targets import Credentials, Target
 BODY_EXCERPT = 2000
 RAW_ATTEMPTS = 3
 API_ATTEMPTS = 3
+
+# What the TLS layer says (OpenSSL via ssl/urllib3), what it means and the option that fixes it. The first
+# fragment found in the error text wins; anything else TLS-related gets the generic last line.
+_TLS_PROBLEMS = [
+    (("certificate has expired",), "its TLS certificate has expired (renew it on the server, or skip "
+                                   "verification with --no-verify-tls)"),
+    (("doesn't match", "Hostname mismatch", "not valid for", "IP address mismatch"),
+     "its TLS certificate is for another host name (put a host name the certificate names in --endpoint-url, "
+     "or skip verification with --no-verify-tls)"),
+    (("self-signed certificate", "self signed certificate", "unable to get local issuer certificate",
+      "unable to get issuer certificate", "unable to verify the first certificate", "CERTIFICATE_VERIFY_FAILED"),
+     "its TLS certificate is not trusted: self-signed or from a CA that is not in the CA bundle (give that CA's "
+     "certificate with --ca-bundle=PATH, or skip verification with --no-verify-tls)"),
+    (("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "packet length too long",
+      "http request", "unknown protocol"),
+     "it answers plain HTTP on this port, not HTTPS (use an http:// URL in --endpoint-url)"),
+]
+
+
+class TLSProblem(InfraError):
+    """The TLS handshake failed: `meaning` names the problem and the option that fixes it."""
+
+    def __init__(self, where: str, meaning: str) -> None:
+        super().__init__(f"{where}: {meaning}")
+        self.meaning = meaning
+
+
+def speaks_tls(url: str, timeout: float = 5.0) -> bool:
+    """True when the host and port of an http:// URL complete a TLS handshake (so the URL should be https://)."""
+    parts = urlsplit(url)
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # any certificate: only the protocol counts
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as sock:
+            with context.wrap_socket(sock, server_hostname=parts.hostname):
+                return True
+    except (OSError, ValueError):
+        return False
+
+
+def tls_problem(error_text: str) -> str | None:
+    """What a TLS/SSL error text means for the user, with the fixing option; None if it is not a TLS error."""
+    for fragments, meaning in _TLS_PROBLEMS:
+        if any(f in error_text for f in fragments):
+            return meaning
+    if "SSL" in error_text or "TLS" in error_text:
+        return ("the TLS handshake failed (check the https:// URL; --ca-bundle=PATH or --no-verify-tls if the "
+                "certificate is the trouble)")
+    return None
 
 
 def _excerpt(body: bytes | str | None) -> str | None:
@@ -232,9 +283,11 @@ class S3:
                 raise ServerError(operation, status, None if code == str(status) else code,
                                   self.recorder.redactor.text(err.get("Message") or ""), attempts) from None
             return ApiResult(operation, status, code=code, message=err.get("Message"), error=dict(err))
+        except botocore.exceptions.SSLError as exc:  # not retried by botocore: one attempt says it all
+            raise TLSProblem(operation, tls_problem(str(exc)) or str(exc)) from None
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError,
                 botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError,
-                botocore.exceptions.HTTPClientError) as exc:
+                botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
             raise InfraError(f"{operation}: {self.recorder.redactor.text(str(exc))} "
                              f"after {self.recorder.last_attempts()} attempts") from None
         status = data.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
@@ -282,6 +335,9 @@ class S3:
                 last_problem, last_answer = f"{type(exc).__name__}: {exc}", None
                 self.recorder.add(method, url, send_headers.items(), body, error=last_problem, note=label,
                                   started=started)
+                if isinstance(exc, requests.exceptions.SSLError):  # a retry would meet the same certificate
+                    raise TLSProblem(f"{method} {self.recorder.redactor.url(url)}",
+                                     tls_problem(str(exc)) or last_problem) from None
             else:
                 lines = [(k, v) for k, v in resp.raw.headers.iteritems()]
                 self.recorder.add(method, url, send_headers.items(), body, status=resp.status_code,

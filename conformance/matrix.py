@@ -1,12 +1,17 @@
-"""The compatibility page: several runs' results.json turned into one Markdown matrix (case x target)."""
+"""The compatibility page: several runs' results.json turned into one Markdown matrix (case x target).
+
+Exit status: 0 page written (or printed), or --check found it current; 1 --check found it out of date; 2 bad
+input (a file that is missing, unreadable or not a results.json of this suite)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 from .cases import AREAS
+from .errors import SuiteUsageError
 from .outcomes import BY_NAME, VERDICTS
 
 
@@ -18,10 +23,12 @@ def load_run(path: Path) -> dict:
     """Read one results.json, with a clear error for anything else."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SystemExit(f"{path}: cannot read results ({exc})") from None
+    except OSError as exc:
+        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteUsageError(f"{path}: not a results.json of this suite (not JSON: {exc})") from None
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("s3cors-results/"):
-        raise SystemExit(f"{path}: not a results.json of this suite (no 'schema: s3cors-results/...')")
+        raise SuiteUsageError(f"{path}: not a results.json of this suite (no 'schema: s3cors-results/...')")
     return data
 
 
@@ -82,9 +89,8 @@ def check(text: str, page: Path) -> int:
     """0 when the page says what `text` says (run times aside), else 1 with the first differing line."""
     try:
         current = page.read_text(encoding="utf-8")
-    except OSError as exc:
-        print(f"{page}: cannot read ({exc})", file=sys.stderr)
-        return 1
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteUsageError(f"--check {page}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
     want, have = _comparable(text), _comparable(current)
     if want == have:
         print(f"{page} is current")
@@ -99,26 +105,38 @@ def check(text: str, page: Path) -> int:
     return 1
 
 
-def main(argv: list[str]) -> int:
-    """python -m conformance matrix RESULTS.json... [-o FILE | --check FILE]"""
-    out = page = None
-    for flag in ("-o", "--check"):
-        if flag in argv:
-            i = argv.index(flag)
-            if i + 1 >= len(argv):
-                raise SystemExit(f"{flag} needs a file name")
-            value, argv = Path(argv[i + 1]), argv[:i] + argv[i + 2:]
-            out, page = (value, page) if flag == "-o" else (out, value)
-    if not argv:
-        raise SystemExit("usage: python -m conformance matrix RESULTS.json [RESULTS.json ...] "
-                         "[-o FILE | --check FILE]")
-    text = render([load_run(Path(p)) for p in argv])
-    if page:
-        return check(text, page)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        print(f"wrote {out}")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments."""
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json", help="results.json of one run each")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the page here (default: print it)")
+    out.add_argument("--check", type=Path, metavar="FILE", help="exit 1 if FILE is not what the runs give")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render the page; write, print or check it."""
+    text = render([load_run(p) for p in args.results])
+    if args.check:
+        return check(text, args.check)
+    if args.output:
+        write_text(args.output, text)
+        print(f"wrote {args.output}")
     else:
         print(text, end="")
     return 0
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an output file (its directory made); bad input if that cannot be done."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SuiteUsageError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+
+
+def main(argv: list[str]) -> int:
+    """python -m conformance matrix RESULTS.json... [-o FILE | --check FILE]"""
+    from .__main__ import command
+
+    return command("matrix", argv)

@@ -5,9 +5,9 @@ collects the conformance package itself (``pytest`` in the checkout, ``pytest --
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib.util
-import os
 import secrets
 import signal
 import socket
@@ -25,33 +25,23 @@ from .checks import Check, apply_expectation, judge, server_error_of
 from .embedded import LAUNCHERS
 from .errors import EXIT_TARGET_UNUSABLE, InfraError, ServerError, SuiteUsageError, Unsupported
 from .expectations import Expectation, expectations_path, load_expectations
-from .http import S3, Recorder
+from .http import S3, Recorder, TLSProblem, speaks_tls
 from .paths import PACKAGE_DIR
 from .redact import Redactor
-from . import allure_support, capabilities, certify
+from . import allure_support, capabilities, certify, options
 from .html_report import write_html
 from .junit import write_junit
 from .outcomes import OUTCOMES, outcome as outcome_row
 from .results import build_record, now_iso, run_meta, summary_lines, write_results
-from .targets import (Credentials, Settings, Target, _env_bool, read_server_credentials, resolve_credentials,
-                      resolve_target, strip_userinfo)
+from .options import TARGET_OPTIONS
+from .targets import Credentials, Target, read_server_credentials, resolve_credentials, resolve_target, strip_userinfo
 
 DEFAULT_FUZZ_EXAMPLES = 50    # per property: enough to catch the common deviations in CI, cheap on every server
 DEFAULT_FUZZ_SEED = 20261127  # fixed, so CI verdicts are reproducible; --fuzz-seed random explores
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    ("--target", "S3CORS_TARGET", {"metavar": "NAME|PATH",
-     "help": "target profile: fixtures/targets/NAME.toml or a path to a .toml file (default: moto, embedded)"}),
-    ("--endpoint-url", "S3CORS_ENDPOINT_URL", {"metavar": "URL",
-     "help": "S3 endpoint to test; with --target it overrides the profile's endpoint and nothing is started"}),
-    ("--region", "S3CORS_REGION", {"help": "signing region (default: profile, else us-east-1)"}),
-    ("--location-constraint", "S3CORS_LOCATION_CONSTRAINT", {"metavar": "CODE|none",
-     "help": "CreateBucket LocationConstraint (default: profile, else the region; none in us-east-1)"}),
-    ("--addressing", "S3CORS_ADDRESSING", {"choices": ["path", "virtual"], "help": "bucket addressing style"}),
-    ("--no-verify-tls", "S3CORS_VERIFY_TLS", {"action": "store_true", "default": None,
-     "help": "do not verify the endpoint's TLS certificate (env: S3CORS_VERIFY_TLS=0)"}),
-    ("--ca-bundle", "S3CORS_CA_BUNDLE", {"metavar": "PATH", "help": "CA bundle to verify the endpoint with"}),
+    *TARGET_OPTIONS,
     ("--expectations", "S3CORS_EXPECTATIONS", {"metavar": "NAME|PATH|none",
      "help": "known deviations: fixtures/expectations/NAME.toml, a path, or none (default: from the profile)"}),
     ("--expected-bucket-owner", "S3CORS_EXPECTED_BUCKET_OWNER", {"choices": ["enforced", "ignored"],
@@ -127,6 +117,7 @@ class State:
     started_monotonic: float = 0.0
     interrupted: bool = False
     unusable: str | None = None
+    collection_failed: bool = False
     unsupported: str | None = None  # why bucket CORS as a whole is unsupported on the target, if it is
     old_sigterm: Any = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -167,7 +158,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for flag, env, kwargs in _OPTIONS:
         kwargs = dict(kwargs)
         kwargs["help"] = f"{kwargs['help']} [env {env}]"
-        group.addoption(flag, dest="s3cors_" + flag[2:].replace("-", "_"), **kwargs)
+        group.addoption(flag, dest=options.dest(flag), **kwargs)
 
 
 def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
@@ -201,65 +192,66 @@ def _fuzz_and_browser_options(config: pytest.Config, state: State) -> None:
 
 def _option(config: pytest.Config, flag: str) -> Any:
     """The value of an option: command line first, then its environment twin (converted and validated)."""
-    dest = "s3cors_" + flag[2:].replace("-", "_")
-    value = config.getoption(dest)
-    if value is not None:
-        return value
-    env, kwargs = next((e, k) for f, e, k in _OPTIONS if f == flag)
-    raw = os.environ.get(env)
-    if raw is None or raw == "":
-        return None
-    if kwargs.get("action") == "store_true":
-        value = _env_bool(env, raw)
-        return (not value) if flag == "--no-verify-tls" else value
-    if kwargs.get("action") == "append":
-        return [p.strip() for p in raw.split(",") if p.strip()]
-    if kwargs.get("type") in (float, int):
-        try:
-            return kwargs["type"](raw)
-        except ValueError:
-            raise SuiteUsageError(f"environment variable {env}={raw!r}: not a number") from None
-    if "choices" in kwargs and raw not in kwargs["choices"]:
-        raise SuiteUsageError(f"environment variable {env}={raw!r}: must be one of {', '.join(kwargs['choices'])}")
-    return raw
+    return options.resolve(_OPTIONS, flag, config.getoption(options.dest(flag)))
 
 
-def _refuse_lost_ini(config: pytest.Config) -> None:
-    """Stop a run whose pytest.ini was skipped because pytest mistook an option's value for a test path.
+# Options whose value may name an existing file or directory. pytest decides its root directory and ini file
+# before any plugin's options are known, so in '--reports-dir /tmp/x' it takes /tmp/x for a test path.
+_PATH_OPTIONS = ("--target", "--expectations", "--ca-bundle", "--reports-dir", "--bundle-dir", "--chromium",
+                 "--alluredir")
 
-    pytest picks its root directory before plugins' options are known, so in '--reports-dir /tmp/x' an
-    existing /tmp/x counts as a path: the root becomes /tmp/x, pytest.ini is not read, and the whole checkout
-    (tests/ included) would be collected."""
-    ini = Path(config.invocation_params.dir, "pytest.ini")
-    if config.inipath is None and ini.is_file() and "conformance" in ini.read_text(encoding="utf-8", errors="replace"):
-        raise pytest.UsageError(
-            f"pytest took {config.rootpath} as its root directory and did not read {ini}: an option value that "
-            "is an existing directory (like '--reports-dir /tmp/x' or '--alluredir /tmp/x') was taken for a "
-            "test path. Write such options with '=': --reports-dir=/tmp/x")
+# What pytest.ini gives a run in the checkout; the plugin gives the same to every run that collects the
+# conformance package (an installed suite run from any directory has no pytest.ini).
+SUITE_INI = {"xfail_strict": "true"}
+SUITE_FILTERWARNINGS = ["error::pytest.PytestUnknownMarkWarning"]
 
 
-def _refuse_spaced_directories(config: pytest.Config) -> None:
-    """'--reports-dir DIR' (with a space) and DIR outside the project: refuse before anything is created.
+def _join_path_values(args: list[str]) -> list[str]:
+    """'--reports-dir /tmp/x' becomes '--reports-dir=/tmp/x' (up to a '--'), so no value is a test path."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return out + args[i:]
+        if arg in _PATH_OPTIONS and i + 1 < len(args):
+            out.append(f"{arg}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
 
-    The run itself would work, but once DIR exists, xdist workers (and every later run) would take it for a
-    test path and skip pytest.ini (see _refuse_lost_ini)."""
-    args = list(config.invocation_params.args)
-    here = Path(config.invocation_params.dir).resolve()
-    for flag in ("--reports-dir", "--bundle-dir", "--alluredir"):
-        if flag in args[:-1]:
-            value = args[args.index(flag) + 1]
-            path = Path(here, value).resolve()
-            if path != here and here not in path.parents:
-                raise SuiteUsageError(f"{flag} {value}: write it as {flag}={value} (a directory outside the project "
-                                      "given after a space is later taken for a test path by pytest)")
+
+def _redo_setup(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Decide the root directory and ini file again, now that option values are no longer test paths.
+
+    This is what pytest did in Config.parse with the wrong paths; it uses pytest internals (pytest is pinned)."""
+    from _pytest.config.findpaths import determine_setup
+
+    ns = parser.parse_known_args(args)
+    rootpath, inipath, inicfg, _ignored = determine_setup(
+        inifile=ns.inifilename, override_ini=ns.override_ini, args=ns.file_or_dir,
+        rootdir_cmd_arg=ns.rootdir or None, invocation_dir=config.invocation_params.dir)
+    if (rootpath, inipath) != (config.rootpath, config.inipath):
+        config._rootpath, config._inipath, config._inicfg = rootpath, inipath, inicfg
+        config._inicache.clear()
+        parser.extra_info["rootdir"], parser.extra_info["inifile"] = str(rootpath), str(inipath)
+        addopts = list(config.getini("addopts")) if inipath else []
+        if addopts:  # the ini's addopts, which pytest would have put first (-p no:cacheprovider among them)
+            args[:] = addopts + args
+            config.pluginmanager.consider_preparse(addopts, exclude_only=False)
+    config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(config.option))
+    if config.known_args_namespace.confcutdir is None:
+        config.known_args_namespace.confcutdir = str(inipath.parent if inipath else rootpath)
 
 
-def runs_suite(config: pytest.Config) -> bool:
-    """True when the run collects the conformance package (so a target is needed)."""
-    for arg in config.args:
-        base = arg.split("::", 1)[0]
+def _collects_package(paths: list[str], pyargs: bool, invocation_dir: Path) -> bool:
+    """True when one of the test paths (or --pyargs names) is the conformance package or contains it."""
+    for arg in paths:
+        base = str(arg).split("::", 1)[0]
         path: Path | None = None
-        if config.option.pyargs:
+        if pyargs:
             try:
                 spec = importlib.util.find_spec(base)
             except (ImportError, ValueError):
@@ -267,11 +259,63 @@ def runs_suite(config: pytest.Config) -> bool:
             if spec is not None and spec.origin:
                 path = Path(spec.origin)
         if path is None:
-            path = Path(config.invocation_params.dir, base)
+            path = Path(invocation_dir, base)
         path = path.resolve()
         if path == PACKAGE_DIR or PACKAGE_DIR in path.parents or (path.is_dir() and path in PACKAGE_DIR.parents):
             return True
     return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Before conftests and collection: give option values back to their options, and give a run of the suite
+    the suite's settings, whether or not a pytest.ini was found (an installed suite has none)."""
+    joined = _join_path_values(args)
+    if joined != args:
+        args[:] = joined
+        _redo_setup(early_config, parser, args)
+    ns = early_config.known_args_namespace
+    paths = list(ns.file_or_dir or []) or list(early_config.getini("testpaths") or [])
+    if not _collects_package(paths, ns.pyargs, early_config.invocation_params.dir):
+        return
+    from _pytest.config.findpaths import parse_override_ini
+
+    # No .pytest_cache in the working directory (pytest.ini says -p no:cacheprovider).
+    for name in ("cacheprovider", "pytest_cacheprovider", "stepwise", "pytest_stepwise"):  # as -p no:cacheprovider
+        early_config.pluginmanager.set_blocked(name)
+    overrides = set(parse_override_ini(ns.override_ini))
+    early_config._inicfg.update({k: v for k, v in parse_override_ini(
+        [f"{k}={v}" for k, v in SUITE_INI.items()]).items() if k not in overrides})
+    early_config._inicache.clear()
+
+
+def _suite_warning_filters(config: pytest.Config) -> None:
+    """pytest.ini's filterwarnings, for a run that did not read it."""
+    have = config.getini("filterwarnings")
+    for line in SUITE_FILTERWARNINGS:
+        if line not in have:
+            config.addinivalue_line("filterwarnings", line)
+
+
+def _refuse_lost_ini(config: pytest.Config) -> None:
+    """Stop a run whose pytest.ini was skipped because pytest mistook an option's value for a test path.
+
+    pytest picks its root directory before plugins' options are known. The plugin gives option values back
+    (pytest_load_initial_conftests), so this only happens where the plugin could not: a value given to an
+    option of another plugin, or an unusual spelling (an abbreviated option name)."""
+    ini = Path(config.invocation_params.dir, "pytest.ini")
+    if config.inipath is None and ini.is_file() and "conformance" in ini.read_text(encoding="utf-8", errors="replace"):
+        paths = [a for a in config.invocation_params.args if not str(a).startswith("-") and Path(a).exists()]
+        taken = f"'{paths[0]}'" if paths else "an option value"
+        raise pytest.UsageError(
+            f"pytest took {taken} for a test path (it reads its command line before the suite's options are known), "
+            f"chose {config.rootpath} as its root directory and did not read {ini}. Write that option with '=' "
+            f"and no space, for a file as for a directory: --OPTION={paths[0] if paths else 'VALUE'}")
+
+
+def runs_suite(config: pytest.Config) -> bool:
+    """True when the run collects the conformance package (so a target is needed)."""
+    return _collects_package(config.args, config.option.pyargs, config.invocation_params.dir)
 
 
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest's own pytest_configure reads --clean-alluredir
@@ -287,6 +331,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not runs_suite(config):
         return
     state.active = True
+    _suite_warning_filters(config)
     state.is_worker = hasattr(config, "workerinput")
     try:
         _configure(config, state)
@@ -300,14 +345,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _configure(config: pytest.Config, state: State) -> None:
-    verify = _option(config, "--no-verify-tls")
-    settings = Settings(
-        target=_option(config, "--target"), endpoint_url=_option(config, "--endpoint-url"),
-        region=_option(config, "--region"), addressing=_option(config, "--addressing"),
-        verify_tls=None if verify is None else not verify, ca_bundle=_option(config, "--ca-bundle"),
-        expectations=_option(config, "--expectations"),
-        expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"),
-        location_constraint=_option(config, "--location-constraint"))
+    settings = options.target_settings(
+        lambda flag: _option(config, flag), expectations=_option(config, "--expectations"),
+        expected_bucket_owner=_option(config, "--expected-bucket-owner"), account_id=_option(config, "--account-id"))
     state.certify = bool(_option(config, "--certify"))
     if state.certify:  # checked before anything starts; the profile's expectation file is not used
         certify.refuse_filters(config, expectations_option=settings.expectations,
@@ -331,13 +371,16 @@ def _configure(config: pytest.Config, state: State) -> None:
         if not state.registry.select([pattern]):
             raise SuiteUsageError(f"--case {pattern}: no case has this ID (IDs look like CFG-GET-001; "
                                   f"areas: {', '.join(sorted({c.area for c in state.registry.cases.values()}))})")
-    _refuse_spaced_directories(config)
     reports = _option(config, "--reports-dir") or "reports"
     state.reports_dir = Path(config.invocation_params.dir, reports).resolve()
     try:
         state.reports_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SuiteUsageError(f"--reports-dir {reports}: cannot create it ({exc.strerror})") from None
+    # hypothesis keeps caches (and, without database=None, examples) in ./.hypothesis: under the reports instead
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(state.reports_dir / ".hypothesis")
     state.keep_buckets = bool(_option(config, "--keep-buckets"))
     state.propagation_timeout = state.target.propagation_timeout
     for flag, attr in (("--propagation-timeout", "propagation_timeout"), ("--request-timeout", "request_timeout")):
@@ -467,6 +510,11 @@ def probe(state: State) -> str | None:
         buckets.journal.discard()
         if isinstance(exc, Unsupported):
             return f"{where} does not support CreateBucket; the suite needs to create its own buckets"
+        if isinstance(exc, TLSProblem):
+            return f"{where} is unusable: {exc.meaning}"
+        if urlsplit(target.endpoint_url).scheme == "http" and speaks_tls(target.endpoint_url):
+            return (f"{where} is unusable: it answers HTTPS on this port, not plain HTTP (use an https:// URL in "
+                    "--endpoint-url; add --ca-bundle=PATH or --no-verify-tls if its certificate is not trusted)")
         host = urlsplit(target.endpoint_url).hostname or ""
         try:  # after the failure only: a DNS failure gets its own message
             socket.getaddrinfo(host, None)
@@ -649,6 +697,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         return
     if state.unusable:
         return
+    if session.testsfailed and not _RECORDS:
+        state.collection_failed = True
+        # Nothing ran: a results.json (interrupted, 0 cases) would look like a run. Only the buckets go.
+        if not state.keep_buckets and state.target.endpoint_url:
+            session.config.stash[LEFTOVERS] = sweep_journal(state)
+        return
     if not state.keep_buckets and state.target.endpoint_url:
         leftovers = sweep_journal(state)
         if leftovers:
@@ -744,6 +798,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if state.unusable:
         tr.write_sep("=", "S3 CORS conformance: target unusable", red=True)
         tr.write_line(state.unusable)
+        return
+    if state.collection_failed:
+        tr.write_sep("=", "S3 CORS conformance: no case ran", red=True)
+        tr.write_line("collection failed (errors above): no results.json was written")
         return
     tr.write_sep("=", f"S3 CORS conformance: {state.target.name} ({state.target.endpoint_url})")
     records = list(state.records.values())

@@ -222,15 +222,6 @@ def load_profile(path: Path) -> dict[str, Any]:
     return data
 
 
-def _env_bool(name: str, value: str) -> bool:
-    low = value.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise SuiteUsageError(f"environment variable {name}={value!r}: use 1/0, true/false, yes/no or on/off")
-
-
 @dataclass
 class Settings:
     """Raw option values (command line, else environment twin); None = not given."""

@@ -237,7 +237,7 @@ def test_profile_credentials_are_used(leftovers, capsys, monkeypatch, tmp_path):
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, says):
     code, out, err = _run(capsys, *argv)
     assert code == 2, out + err
-    assert says in err and len(err.strip().splitlines()) == 1 and err.startswith("cleanup: "), err
+    assert says in err and len(err.strip().splitlines()) == 1 and err.startswith("python -m conformance cleanup: "), err
     assert out == ""
 
 
@@ -246,13 +246,13 @@ def test_server_profiles_say_nothing_persists(capsys):
     assert "cannot be cleaned" in err and "nothing persists" in err and "--endpoint-url" in err
 
 
-def test_unreachable_endpoint_exits_3(capsys):
+def test_unreachable_endpoint_exits_6(capsys):
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens on it
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     started = time.monotonic()
     code, out, err = _run(capsys, "--endpoint-url", f"http://127.0.0.1:{port}", "--delete")
-    assert code == 3, out + err
+    assert code == 6, out + err
     assert len(err.strip().splitlines()) == 1 and "unusable" in err and f"127.0.0.1:{port}" in err, err
     assert out == ""
     assert time.monotonic() - started < 30
@@ -274,7 +274,7 @@ class _Refuses(BaseHTTPRequestHandler):
         pass
 
 
-def test_refused_credentials_exit_3(capsys):
+def test_refused_credentials_exit_6(capsys):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -283,7 +283,7 @@ def test_refused_credentials_exit_3(capsys):
     finally:
         server.shutdown()
         server.server_close()
-    assert code == 3, out + err
+    assert code == 6, out + err
     assert len(err.strip().splitlines()) == 1, err
     assert "403 InvalidAccessKeyId" in err and "check the credentials" in err and "AWS_* environment" in err, err
     assert "dummy-access-key" not in err

@@ -77,14 +77,25 @@ def test_exit_status_and_files(tmp_path, capsys):
     assert main([new, _write(tmp_path, "newer", [dict(c, verdict="pass") for c in NEW])]) == 0
 
 
-@pytest.mark.parametrize("args", [[], ["one.json"], ["a.json", "b.json", "-o"], ["--bogus", "a.json"]])
-def test_usage(args, capsys):
+@pytest.mark.parametrize("args, says", [
+    ([], "required"), (["one.json"], "required"), (["a.json", "b.json", "-o"], "expected one argument"),
+    (["a.json", "b.json", "--bogus"], "unrecognized arguments: --bogus"), (["a.json", "b.json"], "a.json: cannot read it")])
+def test_bad_input_is_one_line_and_exit_2(args, says, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main(args) == 2
-    assert "usage: python -m conformance diff" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("python -m conformance diff: ") and says in err and len(err.splitlines()) == 1, err
 
 
-def test_not_results(tmp_path):
+def test_not_results(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]")
-    with pytest.raises(SystemExit, match="not a results.json"):
-        main([str(bad), str(bad)])
+    assert main([str(bad), str(bad)]) == 2
+    assert "not a results.json" in capsys.readouterr().err
+
+
+def test_unwritable_report_is_bad_input_not_worse(tmp_path, capsys):
+    old = _write(tmp_path, "old", OLD)
+    (tmp_path / "file").write_text("")
+    assert main([old, old, "-o", str(tmp_path / "file" / "diff.md")]) == 2
+    assert "cannot write" in capsys.readouterr().err

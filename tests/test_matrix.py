@@ -43,10 +43,17 @@ def test_check_fails_when_a_verdict_changed(tmp_path, capsys):
     assert "out of date" in err and "regenerate it with" in err
 
 
-def test_not_a_results_file(tmp_path):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     bad = tmp_path / "x.json"
     bad.write_text("{}")
-    with pytest.raises(SystemExit, match="not a results.json"):
-        main([str(bad)])
-    with pytest.raises(SystemExit, match="needs a file name"):
-        main([str(bad), "--check"])
+    for args, says in (([str(bad)], "not a results.json"), ([str(bad), "--check"], "expected one argument"),
+                       ([str(tmp_path / "none.json")], "cannot read it"), ([], "required")):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("python -m conformance matrix: ") and says in err and len(err.splitlines()) == 1, err
+
+
+def test_check_of_a_missing_page_is_bad_input(tmp_path, capsys):
+    a = _run(tmp_path, "alpha", "pass", "pass")
+    assert main([a, "--check", str(tmp_path / "no-page.md")]) == 2
+    assert "cannot read it" in capsys.readouterr().err
