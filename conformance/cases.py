@@ -16,7 +16,7 @@ from .errors import SuiteUsageError
 from .paths import fixtures_dir
 
 LEVELS = ("MUST", "SHOULD", "INFO")
-# Area prefixes of case IDs (design.md): a case ID is AREA-TOPIC-NNN.
+# Area prefixes of case IDs: a case ID is AREA-TOPIC-NNN.
 AREAS = {
     "CFG": "Configuration API (Get, Put, Delete, round trip, replacement)",
     "VAL": "PutBucketCors validation",
