@@ -118,9 +118,18 @@ def _numbers(text: str) -> list[int]:
     return found
 
 
-def _named_row(index: SpecIndex, section: str, after: str) -> tuple[str | None, str | None]:
-    """(anchor, problem) for the words after '§N ': the longest row name they start with, else None."""
-    text = _norm(after[:120])
+def _raw_length(after: str, name: str) -> int:
+    """How many characters of the text after '§N ' spell a normalised name (quotes included)."""
+    for k in range(1, min(len(after), 160) + 1):
+        if _norm(after[:k]) == name:
+            return k + (1 if after[k:k + 1] in "'\"`" else 0)
+    return 0
+
+
+def _named_row(index: SpecIndex, section: str, after: str) -> tuple[str | None, str | None, int]:
+    """(anchor, problem, length) for the words after '§N ': the longest row name they start with, or the row
+    whose name starts with their first (capitalised) word; (None, None, 0) when they are prose."""
+    text = _norm(after[:160])
     rows = index.names.get(section, ())
     best = None
     for name, anchor in rows:
@@ -128,16 +137,16 @@ def _named_row(index: SpecIndex, section: str, after: str) -> tuple[str | None, 
             if best is None or len(name) > len(best[0]):
                 best = (name, anchor)
     if best:
-        return best[1], None
+        return best[1], None, _raw_length(after, best[0])
     if not re.match(r"[A-Z*`'\"]", after):
-        return None, None  # prose after the section number
+        return None, None, 0  # prose after the section number
     word = _WORD.match(text)
     same = [anchor for name, anchor in rows if word and (_WORD.match(name) or [None])[0] == word.group(0)]
     if len(same) == 1:
-        return same[0], None
+        return same[0], None, _raw_length(after, word.group(0))
     if same:
-        return None, f"'{after[:40].strip()}' fits several rows of §{section} but none fully: {', '.join(same)}"
-    return None, None
+        return None, f"'{after[:40].strip()}' fits several rows of §{section} but none fully: {', '.join(same)}", 0
+    return None, None, 0
 
 
 def spec_refs(text: str, index: SpecIndex | None = None) -> list[SpecRef]:
@@ -162,9 +171,9 @@ def spec_refs(text: str, index: SpecIndex | None = None) -> list[SpecRef]:
                 problem = f"§{section} has no {'step' if kind else 'row'} " + ", ".join(
                     a.rsplit("-", 1)[1] for a in missing)
         elif text[end:end + 1] == " ":
-            anchor, problem = _named_row(index, section, text[end + 1:])
+            anchor, problem, length = _named_row(index, section, text[end + 1:])
             if anchor:
-                anchors = [anchor, primary]
+                anchors, end = [anchor, primary], end + 1 + length
         refs.append(SpecRef(text[match.start():end], match.start(), end, tuple(anchors), problem))
     for match in _QUESTION.finditer(text or ""):
         anchor = f"q{match.group(1)}"
