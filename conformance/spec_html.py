@@ -8,7 +8,8 @@ import re
 
 from .sources import SpecIndex, spec_refs
 
-_INLINE = re.compile(r'<a id="(?P<anchor>[\w.-]+)"></a>|`(?P<code>[^`]+)`|\*\*|\[(?P<label>[^\]]+)\]\((?P<href>[^)\s]+)\)')
+_INLINE = re.compile(r'<a id="(?P<anchor>[\w.-]+)"></a>|`(?P<code>[^`]+)`|\*\*'
+                     r'|\[(?P<label>[^\]]+)\]\((?P<href>[^)\s]+)\)')
 _HEADING = re.compile(r"^(#{1,4})\s+(.*)$")
 
 
