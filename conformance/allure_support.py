@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from .cases import AREAS, Case
-from .sources import source_links
+from .paths import spec_path
+from .sources import source_links, spec_refs, spec_uri
 
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "INFO": "trivial"}
 # First match wins (Allure's rule); messages come from the suite's own failure texts.
@@ -112,6 +113,19 @@ def label_case(case: Case) -> None:
                                + (f"\n\nNote: {case.note}" if case.note else ""))
     for key, url in source_links(case.source):
         allure.dynamic.link(url, name=key)
+    for name, url in spec_links(case.source):
+        allure.dynamic.link(url, name=name)
+
+
+def spec_links(source: str) -> list[tuple[str, str]]:
+    """(name, file:// URI with anchor) of each § or Q reference of a source, into the spec shipped with the suite."""
+    if not spec_path().is_file():
+        return []
+    seen: dict[str, str] = {}
+    for ref in spec_refs(source):
+        if ref.anchors and not ref.problem:
+            seen.setdefault(f"spec {ref.text}", spec_uri(ref.anchors[0]))
+    return list(seen.items())
 
 
 def exchange_text(exchange: dict[str, Any]) -> tuple[str, str]:

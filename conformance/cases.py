@@ -17,7 +17,7 @@ from .errors import SuiteUsageError
 from .paths import fixtures_dir
 
 LEVELS = LEVEL_NAMES
-# Area prefixes of case IDs (design.md): a case ID is AREA-TOPIC-NNN.
+# Area prefixes of case IDs: a case ID is AREA-TOPIC-NNN.
 AREAS = {
     "CFG": "Configuration API (Get, Put, Delete, round trip, replacement)",
     "VAL": "PutBucketCors validation",

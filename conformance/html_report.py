@@ -1,7 +1,8 @@
 """A self-contained HTML report made from results.json: opens from disk, no server, no network.
 
 Conformance score per area and per level, every case with its requirement, outcome and reason, its HTTP
-exchanges one click away (<details>), and filters for outcome and level (a few lines of inline script)."""
+exchanges one click away (<details>), and filters for outcome and level (a few lines of inline script). The spec
+(docs/spec.md) is embedded at the end, and each § or Q reference of a source or reason links to its anchor there."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 from .allure_support import exchange_text
 from .cases import AREAS, LEVELS
 from .outcomes import JUDGED, OUTCOMES
+from .paths import spec_path
 from .sources import source_links
+from .spec_html import link_refs, render_spec
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -25,6 +28,8 @@ th{background:#f3f3f3}.num{text-align:right}
 .case{border-top:1px solid #ddd;padding:.4em 0}.case .head{font-weight:600}.reason{white-space:pre-wrap;margin:.2em 0}
 pre{background:#f7f7f7;padding:.5em;overflow-x:auto;white-space:pre-wrap;margin:.3em 0}
 .filters label{margin-right:1em}.muted{color:#666}
+.spec{border-top:2px solid #ccc;margin-top:2em}.spec table{font-size:13px}.spec code{background:#f3f3f3}
+.spec :target,.spec tr:has(:target){background:#fff6c8}
 """
 
 SCRIPT = """
@@ -83,14 +88,19 @@ def _exchange(x: dict) -> str:
             f"<pre>{_e(response)}</pre></details>")
 
 
+def _refs(text: str | None) -> str:
+    """Escaped text whose § and Q references link to the embedded spec (plain text if the spec is missing)."""
+    return link_refs(text or "") if spec_path().is_file() else _e(text)
+
+
 def _case(r: dict) -> str:
     links = ", ".join(f"<a href='{_e(url)}'>{_e(key)}</a>" for key, url in source_links(r.get("source", "")))
     parts = [f"<div class='case' id='{_e(r['id'])}' data-outcome='{_e(r['outcome'])}' data-level='{_e(r['level'])}'>",
              f"<div class='head'>{_e(r['id'])} <span class='o-{_e(r['outcome'])}'>{_e(r['outcome'])}</span> "
              f"<span class='muted'>[{_e(r['level'])}]</span> {_e(r.get('title'))}</div>",
-             f"<div class='muted'>source: {_e(r.get('source'))}{' (' + links + ')' if links else ''}</div>"]
+             f"<div class='muted'>source: {_refs(r.get('source'))}{' (' + links + ')' if links else ''}</div>"]
     if r.get("reason"):
-        parts.append(f"<div class='reason'>{_e(r['reason'])}</div>")
+        parts.append(f"<div class='reason'>{_refs(r['reason'])}</div>")
     if r.get("verdict") and r["verdict"] != r["outcome"]:
         parts.append(f"<div class='muted'>verdict before the expectation file: {_e(r['verdict'])}</div>")
     checks = r.get("checks") or []
@@ -111,6 +121,15 @@ def _case(r: dict) -> str:
                      f"HTTP exchanges</summary>{''.join(inner)}</details>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _spec_section() -> str:
+    """The spec the case sources cite, in the page, so that their links work from disk."""
+    path = spec_path()
+    if not path.is_file():
+        return f"<p class='muted'>The spec ({_e(path)}) was not found; § references are not linked.</p>"
+    return ("<section class='spec' id='spec'><h2>The specification (docs/spec.md of the suite)</h2>"
+            f"{render_spec(path.read_text(encoding='utf-8'))}</section>")
 
 
 def render(document: dict) -> str:
@@ -145,6 +164,7 @@ def render(document: dict) -> str:
         f"<br><span class='muted'>showing <span id='shown'>{len(records)}</span> of "
         f"<span id='total'>{len(records)}</span> cases</span></div>")
     out += [_case(r) for r in records]
+    out.append(_spec_section())
     out.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(out) + "\n"
 

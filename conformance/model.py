@@ -1,6 +1,6 @@
-"""What a conforming S3 server answers for bucket CORS: a pure model of reference/s3-cors-behaviour.md.
+"""What a conforming S3 server answers for bucket CORS: a pure model of docs/spec.md.
 
-Section numbers (§4.1, §5, ...) and question numbers (Q1..Q16) refer to that fact sheet. Every answer
+Section numbers (§4.1, §5, ...) and question numbers (Q1..Q16) are anchors of that document. Every answer
 lists the open questions it depends on; a case built on such an answer should report INFO, not FAIL.
 """
 

@@ -13,3 +13,16 @@ def fixtures_dir() -> Path:
     if (installed / "targets").is_dir():
         return installed
     return PACKAGE_DIR.parent / "fixtures"
+
+
+def docs_dir() -> Path:
+    """The documents shipped with the suite: conformance/docs when installed, else docs/ beside the package."""
+    installed = PACKAGE_DIR / "docs"
+    if (installed / "spec.md").is_file():
+        return installed
+    return PACKAGE_DIR.parent / "docs"
+
+
+def spec_path() -> Path:
+    """docs/spec.md: the behaviour the suite checks, which every § and Q reference points into."""
+    return docs_dir() / "spec.md"

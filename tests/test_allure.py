@@ -4,6 +4,10 @@ HTTP exchange with the request and response attached, environment.properties and
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from conformance.sources import spec_index, spec_uri
 
 
 def test_allure_results_under_xdist(suite):
@@ -29,6 +33,10 @@ def test_allure_results_under_xdist(suite):
     assert labels["feature"] == ["ACT: Actual cross-origin requests"]
     assert r["status"] == "skipped" and r["statusDetails"]["message"].startswith("expected-fail: ")
     assert any(link["name"] == "LS-SNAP" and link["url"].startswith("https://github.com/") for link in r["links"])
+    spec = [link for link in r["links"] if link["name"].startswith("spec \u00a7")]
+    assert spec and all(link["url"].startswith(spec_uri() + "#") for link in spec), r["links"]
+    anchors = {link["url"].split("#", 1)[1] for link in spec}
+    assert anchors <= spec_index().anchors and Path(unquote(urlparse(spec_uri()).path)).is_file()
     steps = [s for s in r["steps"] if "ACT-GET-001" in s["name"]]
     assert steps and {a["name"] for a in steps[0]["attachments"]} == {"request", "response"}
     request_text = (allure_dir / steps[0]["attachments"][0]["source"]).read_text()

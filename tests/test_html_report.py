@@ -41,6 +41,18 @@ def test_everything_is_escaped_and_self_contained():
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
 
 
+def test_case_references_link_to_the_embedded_spec():
+    case = _case("PRE-A-001", "fail")
+    case["source"] = 'A: LS-SNAP "opt-put" (\u00a74.1 step 5, \u00a75 Method)'
+    case["reason"] = "got 200 (\u00a79 'Rule iteration'; Q2)"
+    page = render(_doc([case]))
+    ids = set(re.findall(r"id='([^']+)'", page))
+    links = re.findall(r"<a class='ref' href='#([^']+)'>", page)
+    assert links[:4] == ["s4.1-step-5", "s5-method", "s9-rule-iteration", "q2"]
+    assert set(links) <= ids, "every reference lands on an anchor of the page"
+    assert "id='spec'" in page and "Decision order and error answers" in page
+
+
 def _chromium() -> str | None:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found and os.environ.get("S3CORS_REQUIRE_CHROMIUM") == "1":
