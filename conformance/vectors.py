@@ -252,7 +252,7 @@ def _answer(where: str, kind: str, table: Any) -> Recorded:
     elif "accepted" in table:
         raise _fail(where, "'accepted' belongs to put vectors only")
     mode = table.get("headers_recorded", "none")
-    if mode not in HEADERS_RECORDED:
+    if not isinstance(mode, str) or mode not in HEADERS_RECORDED:
         raise _fail(where, f"'headers_recorded' must be one of {', '.join(HEADERS_RECORDED)}, not {mode!r}")
     if mode != "none" and kind not in ("preflight", "actual"):
         raise _fail(where, "CORS headers are recorded for preflight and actual vectors only")

@@ -5,12 +5,17 @@ that contradicts a recording fails; `python -m conformance vectors` prints the r
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import subprocess
 import sys
+import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conformance import model
 from conformance import vectors as V
@@ -294,3 +299,57 @@ def test_cli_list():
     assert run.returncode == 0
     assert run.stdout.count("AWSV-") == len(ALL)
     assert f"{len(ALL)} vectors backing {len(V.distinct_facts())} distinct spec facts" in run.stdout
+
+
+# --- fuzzing: any value anywhere either loads or gives one clear error ----------------------------------
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if value == value and abs(value) != float("inf") else "nan"
+    if isinstance(value, str):
+        return json.dumps(value).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, prefix + (index,))
+
+
+_ANY = st.recursive(st.one_of(st.text(max_size=8), st.integers(-5, 600), st.booleans(), st.floats(allow_nan=False)),
+                    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=6), inner, max_size=2),
+                    max_leaves=4)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_loader_fuzz_one_value_replaced(data):
+    document = tomllib.loads(HEADER + GOOD)
+    paths = [p for p in _paths(document) if p]
+    path = data.draw(st.sampled_from(paths))
+    replacement = data.draw(st.one_of(_ANY, st.sampled_from(["§4.2", "Q3", "OPTIONS", "bucket", "all", "none"])))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = replacement
+    text = "".join(f"{json.dumps(k)} = {_toml(v)}\n" for k, v in document.items())
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "fuzz.toml"
+        file.write_text(text, encoding="utf-8")
+        try:
+            loaded = V.load_file(file)
+        except SuiteUsageError as exc:
+            assert str(file) in str(exc)
+            return
+        for vector in loaded:  # a document that loads can be compared and printed
+            V.problems(vector)
+            V.exchange(vector)
