@@ -20,6 +20,7 @@ COMMANDS = {
     "diff": ("conformance.diff", "compare two results.json case by case (worse, better, changed)"),
     "verify": ("conformance.certify", "check a certification bundle against its SHA-256 manifest"),
     "cleanup": ("conformance.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
+    "vectors": ("conformance.vectors", "print the AWS recordings (fixtures/aws-vectors) behind a case, or --list them"),
 }
 
 

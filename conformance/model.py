@@ -33,6 +33,8 @@ HEADER_WILDCARDS_MESSAGE = 'AllowedHeader "{}" can not have more than one wildca
 EXPOSE_WILDCARD_MESSAGE = 'ExposeHeader "{}" contains wildcard. We currently do not support wildcard for ExposeHeader.'
 INVALID_HEADER_CHAR_MESSAGE = "AllowedHeader {} contains invalid character."
 TOO_MANY_RULES_MESSAGE = "The number of CORS rules should not exceed allowed limit of 100 rules."
+NO_SUCH_CORS_MESSAGE = "The CORS configuration does not exist"
+NO_SUCH_BUCKET_MESSAGE = "The specified bucket does not exist"
 
 MAX_RULES = 100
 MAX_ID_LENGTH = 255
@@ -440,3 +442,37 @@ def validate_document(body: bytes) -> Validation:
             return _malformed(f"element {child.tag!r} does not fit the CORSConfiguration schema")
         rules.append(rule)
     return validate_rules(rules)
+
+
+# --- GetBucketCors / DeleteBucketCors (§3) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigAnswer:
+    """What GetBucketCors or DeleteBucketCors answers (§3)."""
+
+    status: int
+    code: str | None = None
+    message: str | None = None
+    rules: tuple[dict, ...] | None = None  # GetBucketCors 200: the CORSRules as boto3 dicts (absent members omitted)
+    bucket_name: bool = False               # the error body carries <BucketName>
+
+
+def _no_such_bucket() -> ConfigAnswer:
+    """404 NoSuchBucket (§3 Get/Delete on missing bucket; generic A)."""
+    return ConfigAnswer(404, "NoSuchBucket", NO_SUCH_BUCKET_MESSAGE, bucket_name=True)
+
+
+def get_configuration(rules: Sequence[Rule] | None, bucket_exists: bool = True) -> ConfigAnswer:
+    """GetBucketCors: the stored rules as sent (order, case, only the members set), else 404 (§3)."""
+    if not bucket_exists:
+        return _no_such_bucket()
+    if rules is None:
+        return ConfigAnswer(404, "NoSuchCORSConfiguration", NO_SUCH_CORS_MESSAGE, bucket_name=True)
+    return ConfigAnswer(200, rules=tuple(rule.to_boto() for rule in rules))
+
+
+def delete_configuration(rules: Sequence[Rule] | None, bucket_exists: bool = True) -> ConfigAnswer:
+    """DeleteBucketCors: 204 whether or not a configuration exists (idempotent, §3)."""
+    del rules  # a missing configuration is no error
+    return ConfigAnswer(204) if bucket_exists else _no_such_bucket()
