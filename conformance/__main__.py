@@ -11,6 +11,9 @@ COMMANDS = {
     "diff": ("conformance.diff", "compare two results.json case by case (worse, better, changed); exit 1 when worse"),
     "verify": ("conformance.certify", "check a certification bundle against its SHA-256 manifest"),
     "cleanup": ("conformance.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
+    "reference": ("conformance.reference.server", "serve the reference endpoint: bucket CORS exactly as the model "
+                  "says, optionally with one catalogued fault"),
+    "power": ("conformance.power", "run the suite against every catalogued fault and write docs/power.md"),
 }
 
 
