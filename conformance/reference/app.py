@@ -192,6 +192,8 @@ class ReferenceApp:
                             resource=resource, bucket_exists=exists,
                             signed=not verdict.code and not verdict.anonymous)
         rules = self.model_rules(stored) if exists else None
+        if b.gate(req.origin, rules is not None, f"http://{request.host}"):
+            return Response(b"", 403, content_type="text/plain")
         answer = b.actual(rules, req)
         rule = rules[answer.matched_rule] if rules and answer.matched_rule is not None else None
         headers = b.actual_headers(dict(answer.headers), rule, req)

@@ -123,6 +123,10 @@ class Behaviour:
         """Whether an origin is granted without any configuration (never, on S3)."""
         return False
 
+    def gate(self, origin: str | None, has_cors_answer: bool, endpoint_origin: str) -> bool:
+        """Whether an actual request is refused for its origin alone (never: CORS does not change a status, §6)."""
+        return False
+
     # --- configuration API (§2, §3) ------------------------------------------------------------------
 
     def check_digest(self, headers: Mapping[str, str], body: bytes) -> Refusal | None:
@@ -325,13 +329,8 @@ def _method_case_insensitive(b: Behaviour) -> None:
 
 
 @switch("FLT-MAT-010")
-def _origin_list_not_split(b: Behaviour) -> None:
-    # A server that takes a comma-separated AllowedOrigin as one pattern still; the bug: a comma list in the
-    # Origin header (never sent by browsers) is split and any member matching is enough.
-    def origin_match(p, o):
-        return any(model.origin_matches(p, part.strip()) for part in o.split(",")) if "," in o else \
-            model.origin_matches(p, o)
-    b.origin_match = origin_match
+def _origin_normalised(b: Behaviour) -> None:
+    b.origin_match = lambda p, o: model.origin_matches(p, o.rstrip("/"))
 
 
 # --- preflight headers ------------------------------------------------------------------------------------
@@ -758,9 +757,11 @@ def _err_none_on_any(b):
 # --- privileged origins -----------------------------------------------------------------------------------
 
 @switch("FLT-PRIV-001")
-def _priv_console_origins(b):
-    b.privileged = lambda origin, endpoint: origin in (
-        endpoint, "https://app.localstack.cloud", "http://localhost:4566", "http://127.0.0.1:4566")
+def _priv_generic_cors_layer(b):
+    own = ("https://app.localstack.cloud", "http://localhost:4566", "http://127.0.0.1:4566")
+    b.privileged = lambda origin, endpoint: origin in (endpoint, *own)
+    b.gate = lambda origin, has_cors_answer, endpoint: (
+        origin is not None and not has_cors_answer and origin not in (endpoint, *own))
 
 
 # --- server errors on specific requests -------------------------------------------------------------------
