@@ -78,7 +78,8 @@ def measure(faults: dict[str, Fault], jobs: int, fuzz: int, work: Path, full: bo
     """Run the faithful baselines and every fault; return the data power.md is made from."""
     started = time.monotonic()
     dialects = sorted({f.expected_bucket_owner for f in faults.values()}, key=DIALECTS.index)
-    base = {d: _baseline(work, d, fuzz) for d in dialects}
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(dialects)))) as pool:
+        base = dict(zip(dialects, pool.map(lambda d: _baseline(work, d, fuzz), dialects)))
     plans = []
     for fault in faults.values():
         run, affected = base[fault.expected_bucket_owner]
