@@ -61,10 +61,26 @@ def affected_by(run: dict, trace: dict[str, list[str]]) -> dict[str, set[str]]:
     return found
 
 
-def _baseline(work: Path, dialect: str, fuzz: int) -> tuple[dict, dict[str, set[str]]]:
+def _finished(results: Path, cases: list[str] | None, fuzz: int) -> dict | None:
+    """A run of an earlier, interrupted measurement that completed (--resume): same cases, same examples."""
+    try:
+        run = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if run.get("interrupted") or run.get("options", {}).get("fuzz_examples") != fuzz:
+        return None
+    if cases is not None and sorted(r["id"] for r in run.get("cases", [])) != sorted(cases):
+        return None
+    return run
+
+
+def _baseline(work: Path, dialect: str, fuzz: int, resume: bool) -> tuple[dict, dict[str, set[str]]]:
     trace = work / f"trace-{dialect}.json"
-    run = _pytest(work / f"faithful-{dialect}", dialect, fuzz, None, {TRACE_ENV: str(trace)},
-                  work / f"faithful-{dialect}.log")
+    run = _finished(work / f"faithful-{dialect}" / "results.json", None, fuzz) if resume and trace.is_file() \
+        else None
+    if run is None:
+        run = _pytest(work / f"faithful-{dialect}", dialect, fuzz, None, {TRACE_ENV: str(trace)},
+                      work / f"faithful-{dialect}.log")
     bad = [f"{r['id']} ({r['outcome']})" for r in run["cases"] if r["outcome"] in ("fail", "non-strict", "error")]
     if bad:
         raise SystemExit(f"power: the faithful reference ({dialect}) does not pass every case: {', '.join(bad)}; "
@@ -74,12 +90,12 @@ def _baseline(work: Path, dialect: str, fuzz: int) -> tuple[dict, dict[str, set[
     return run, affected_by(run, json.loads(trace.read_text(encoding="utf-8")))
 
 
-def measure(faults: dict[str, Fault], jobs: int, fuzz: int, work: Path, full: bool) -> dict:
+def measure(faults: dict[str, Fault], jobs: int, fuzz: int, work: Path, full: bool, resume: bool = False) -> dict:
     """Run the faithful baselines and every fault; return the data power.md is made from."""
     started = time.monotonic()
     dialects = sorted({f.expected_bucket_owner for f in faults.values()}, key=DIALECTS.index)
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(dialects)))) as pool:
-        base = dict(zip(dialects, pool.map(lambda d: _baseline(work, d, fuzz), dialects)))
+        base = dict(zip(dialects, pool.map(lambda d: _baseline(work, d, fuzz, resume), dialects)))
     plans = []
     for fault in faults.values():
         run, affected = base[fault.expected_bucket_owner]
@@ -91,8 +107,10 @@ def measure(faults: dict[str, Fault], jobs: int, fuzz: int, work: Path, full: bo
         fault, chosen = plan
         if not chosen:
             return fault.id, {"ran": 0, "caught": [], "errors": []}
-        out = _pytest(work / fault.id, fault.expected_bucket_owner, fuzz, chosen, {FAULT_ENV: fault.id},
-                      work / f"{fault.id}.log")
+        out = _finished(work / fault.id / "results.json", chosen, fuzz) if resume else None
+        if out is None:
+            out = _pytest(work / fault.id, fault.expected_bucket_owner, fuzz, chosen, {FAULT_ENV: fault.id},
+                          work / f"{fault.id}.log")
         caught = sorted(((r["id"], CAUGHT[r["outcome"]], r["level"]) for r in out["cases"]
                          if r["outcome"] in CAUGHT), key=lambda x: x[0])
         errors = sorted(r["id"] for r in out["cases"] if r["outcome"] == "error")
@@ -178,6 +196,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fault", action="append", metavar="ID", help="only these faults (repeatable; for debugging)")
     parser.add_argument("--full", action="store_true", help="run every passing case against every fault")
     parser.add_argument("--work-dir", metavar="DIR", help="where the runs' reports go (default: a temporary dir)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the completed runs an interrupted measurement left in --work-dir")
     args = parser.parse_args(argv)
     try:
         faults = load_catalogue()
@@ -195,7 +215,10 @@ def main(argv: list[str]) -> int:
     fuzz = DEFAULT_FUZZ_EXAMPLES if args.fuzz_examples is None else args.fuzz_examples
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="s3cors-power-"))
     work.mkdir(parents=True, exist_ok=True)
-    data = measure(faults, args.jobs, fuzz, work, args.full)
+    if args.resume and not args.work_dir:
+        print("--resume needs --work-dir (the directory of the interrupted measurement)", file=sys.stderr)
+        return 4
+    data = measure(faults, args.jobs, fuzz, work, args.full, args.resume)
     page = render(faults, data)
     (work / "power.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
     uncaught = [f for f, r in data["faults"].items() if not r["caught"]]
