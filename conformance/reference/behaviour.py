@@ -286,11 +286,6 @@ def _star_needs_a_character(b: Behaviour) -> None:
     b.origin_match = lambda p, o: _wild(p, o, star=".+")
 
 
-@switch("FLT-MAT-003")
-def _origin_case_insensitive(b: Behaviour) -> None:
-    b.origin_match = lambda p, o: _wild(p, o, star=".*", flags=re.IGNORECASE)
-
-
 @switch("FLT-MAT-004")
 def _wildcard_one_label(b: Behaviour) -> None:
     b.origin_match = lambda p, o: p == "*" or _wild(p, o, star=r"[^./:]*")
