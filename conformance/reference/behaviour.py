@@ -678,16 +678,6 @@ def _val_non_integer_max_age(b):
     _accept_if(b, "is not an integer")
 
 
-@switch("FLT-VAL-011")
-def _val_too_many_malformed(b):
-    def validate(orig, body):
-        v = orig(body)
-        if not v.accepted and "rules > 100" in v.reason:
-            return model.Validation(False, 400, "MalformedXML", model.MALFORMED_XML_MESSAGE)
-        return v
-    _bind(b, "validate", validate)
-
-
 # --- ExpectedBucketOwner ----------------------------------------------------------------------------------
 
 @switch("FLT-EBO-001")
