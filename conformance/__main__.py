@@ -21,6 +21,9 @@ COMMANDS = {
     "verify": ("conformance.certify", "check a certification bundle against its SHA-256 manifest"),
     "cleanup": ("conformance.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
     "vectors": ("conformance.vectors", "print the AWS recordings (fixtures/aws-vectors) behind a case, or --list them"),
+    "reference": ("conformance.reference.server", "serve the reference endpoint: bucket CORS exactly as the model "
+                  "says, optionally with one catalogued fault"),
+    "power": ("conformance.power", "run the suite against every catalogued fault and write docs/power.md"),
 }
 
 

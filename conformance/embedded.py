@@ -9,7 +9,8 @@ import os
 class EmbeddedMoto:
     """moto's threaded server with its global flask-cors layer off, so bucket CORS is what gets measured."""
 
-    def __init__(self) -> None:
+    def __init__(self, target=None) -> None:
+        del target  # nothing in the profile changes the embedded moto
         self._server = None
         self.url: str | None = None
 
@@ -38,4 +39,11 @@ class EmbeddedMoto:
             self._server = None
 
 
-LAUNCHERS = {"embedded-moto": EmbeddedMoto}
+def _reference(target):
+    from .reference.server import ReferenceServer
+
+    return ReferenceServer.for_target(target)
+
+
+# In-process launchers by profile `launch` value; each is called with the resolved Target.
+LAUNCHERS = {"embedded-moto": EmbeddedMoto, "reference": _reference}

@@ -490,7 +490,7 @@ def make_launcher(target: Target, reports_dir: Path):
         cfg = target.server
         return ScriptServer(cfg["name"], reports_dir, ready_path=cfg.get("ready_path", "/"),
                             ready_contains=cfg.get("ready_contains"), ready_timeout=cfg.get("ready_timeout", 60))
-    return LAUNCHERS[target.launch]()
+    return LAUNCHERS[target.launch](target)
 
 
 def probe(state: State) -> str | None:

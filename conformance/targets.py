@@ -11,11 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .capabilities import Capability, stated
+from .embedded import LAUNCHERS as IN_PROCESS_LAUNCHERS
 from .errors import SuiteUsageError
 from .paths import fixtures_dir
 
 DEFAULT_TARGET = "moto"
-LAUNCHERS = ("embedded-moto", "server")
+LAUNCHERS = tuple(sorted(("server", *IN_PROCESS_LAUNCHERS)))
 OWNER_MODES = ("enforced", "ignored")
 ADDRESSING = ("path", "virtual")
 # Placeholder credentials for targets that accept any (moto, LocalStack); not secrets.
@@ -314,7 +315,7 @@ def resolve_target(settings: Settings) -> tuple[Target, dict[str, Any]]:
 def resolve_credentials(target: Target, profile: dict[str, Any] | None, environ=os.environ) -> Credentials:
     """Credentials from the variables the profile names, else the standard AWS variables and files."""
     creds_cfg = (profile or {}).get("credentials", {})
-    if creds_cfg.get("from_server") and target.launch == "server":
+    if creds_cfg.get("from_server") and target.launch:
         # The server's start script makes the credentials; they are read once it is up (read_server_credentials).
         return Credentials(PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, origin="the started server")
     named = {k: creds_cfg[k] for k in ("access_key_env", "secret_key_env", "session_token_env") if k in creds_cfg}
