@@ -312,17 +312,6 @@ def _header_items_not_trimmed(b: Behaviour) -> None:
     b.parse_headers = lambda v: tuple(i.lower() for i in (v or "").split(",") if i.strip())
 
 
-@switch("FLT-MAT-009")
-def _method_case_insensitive(b: Behaviour) -> None:
-    b.method_match = lambda r, m: m.upper() in (x.upper() for x in r.allowed_methods)
-
-    def preflight(orig, rules, request):
-        if request.request_method and request.request_method.upper() in model.METHODS:
-            request = dataclasses.replace(request, request_method=request.request_method.upper())
-        return orig(rules, request)
-    _bind(b, "preflight", preflight)
-
-
 @switch("FLT-MAT-010")
 def _origin_normalised(b: Behaviour) -> None:
     b.origin_match = lambda p, o: model.origin_matches(p, o.rstrip("/"))
