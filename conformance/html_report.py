@@ -88,6 +88,10 @@ def _exchange(x: dict) -> str:
             f"<pre>{_e(response)}</pre></details>")
 
 
+BACKING = {"recorded": "a recorded AWS exchange", "documented": "AWS documentation only",
+           "secondary": "secondary sources only"}
+
+
 def _refs(text: str | None) -> str:
     """Escaped text whose § and Q references link to the embedded spec (plain text if the spec is missing)."""
     return link_refs(text or "") if spec_path().is_file() else _e(text)
@@ -99,6 +103,10 @@ def _case(r: dict) -> str:
              f"<div class='head'>{_e(r['id'])} <span class='o-{_e(r['outcome'])}'>{_e(r['outcome'])}</span> "
              f"<span class='muted'>[{_e(r['level'])}]</span> {_e(r.get('title'))}</div>",
              f"<div class='muted'>source: {_refs(r.get('source'))}{' (' + links + ')' if links else ''}</div>"]
+    if r.get("backing"):  # what the requirement rests on: an AWS recording, AWS documentation, or secondary sources
+        recordings = ", ".join(r.get("recordings") or [])
+        parts.append(f"<div class='muted'>backed by: {_e(BACKING.get(r['backing'], r['backing']))}"
+                     f"{' (' + _e(recordings) + ')' if recordings else ''}</div>")
     if r.get("reason"):
         parts.append(f"<div class='reason'>{_refs(r['reason'])}</div>")
     if r.get("verdict") and r["verdict"] != r["outcome"]:

@@ -12,6 +12,7 @@ from typing import Any
 from . import __version__
 from .cases import AREAS, Case
 from .checks import Check, Verdict
+from .errors import SuiteUsageError
 from .outcomes import OUTCOMES
 from .expectations import Expectation
 from .paths import PACKAGE_DIR
@@ -25,6 +26,7 @@ def build_record(case: Case, verdict: Verdict, check: Check | None, exchanges: l
     """One case's record: what was required, what happened, and the evidence."""
     return {
         **case.public(),
+        **evidence_of(case.source),
         "outcome": verdict.outcome,
         "verdict": verdict.verdict,
         "reason": verdict.reason,
@@ -37,6 +39,17 @@ def build_record(case: Case, verdict: Verdict, check: Check | None, exchanges: l
         "duration_s": round(duration, 4),
         "exchanges": list(exchanges),
     }
+
+
+def evidence_of(source: str) -> dict[str, Any]:
+    """What backs a case's source: recorded (an AWS exchange, with the IDs of the vectors behind it), documented
+    (AWS documentation only) or secondary (fixtures/aws-vectors; docs/spec.md's appendix)."""
+    from . import vectors
+
+    try:
+        return {"backing": vectors.backing(source), "recordings": [v.id for v in vectors.backing_vectors(source)]}
+    except SuiteUsageError:  # a vector file that does not load: say so, the verdict stands on its own
+        return {"backing": "unknown", "recordings": []}
 
 
 def git_revision() -> str | None:

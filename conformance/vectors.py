@@ -35,20 +35,20 @@ SECTIONS = frozenset({"0", "1", "2.1", "2.2", "3", "4.1", "4.2", "4.3", "5", "6"
 # Row topics a fact may name after its section ("§5 Method"), so that a vector backs that row, not the whole
 # section: the first column of the spec's tables (backticks dropped), shortened where the row has none.
 TOPICS = {
-    "2.2": ("replacement", "propagation", "Stored values"),
+    "2.2": ("Replacement", "Propagation", "Stored values"),
     "3": ("Get, no configuration", "Get after Delete", "Get, configured", "Value fidelity", "Rule order",
           "Delete, configuration exists", "Delete, no configuration", "Get/Delete on missing bucket"),
     "4.1": ("decision order", "error-response shape", "other preflight targets"),
-    "4.3": ("bucket vs object URL", "key existence", "not authenticated", "Presigned URLs"),
+    "4.3": ("Bucket and object URLs", "Key existence", "Preflight authentication", "Presigned URLs",
+            "ACL and Block Public Access"),
     "5": ("Rule selection", "Match condition", "Method", "Origin *", "Origin with one *",
           "* may match the empty string", "* spans .", "Scheme / host / port", "Origin case", "Header names",
           "AllowedHeader *", "Rule without AllowedHeader", "Actual request headers",
           "Access-Control-Request-Headers on a non-OPTIONS request"),
-    "6": ("No Origin header", "Only Referer", "Origin, bucket without CORS config", "Origin + method match a rule",
-          "Same with a * rule", "Origin not matching any rule", "Origin matches but the HTTP method is not allowed",
-          "Access-Control-Request-Method / -Headers present and not allowed",
-          "Access-Control-Request-Headers present and allowed", "Signed vs anonymous", "Error responses",
-          "Bucket does not exist", "ListBuckets", "HEAD bucket/object", "Website endpoint"),
+    "6": ("No Origin header", "Only Referer", "Origin, bucket without CORS", "Origin + method match a rule",
+          "Same with a * rule", "Origin matching no rule", "Method not allowed",
+          "Request-Method or -Headers not allowed", "Request-Headers allowed", "Signed vs anonymous",
+          "Error responses", "Bucket does not exist", "ListBuckets", "HEAD bucket/object", "Website endpoint"),
 }
 NO_CONFIG = "none"
 # The compared fields of an answer (names used by disagreements() and open_fields).
@@ -686,6 +686,8 @@ def add_arguments(parser) -> None:
     """python -m conformance vectors CASE-ID... | --list: the AWS recordings behind a case."""
     parser.add_argument("case_ids", nargs="*", metavar="CASE-ID", help="a case ID such as PRE-ORIG-011")
     parser.add_argument("--list", action="store_true", help="list every vector (ID, kind, recording, facts)")
+    parser.add_argument("--spec-appendix", action="store_true",
+                        help="rewrite the generated appendix of docs/spec.md (what backs each fact)")
 
 
 def run(args) -> int:
@@ -694,6 +696,13 @@ def run(args) -> int:
 
     from .cases import registry
 
+    if args.spec_appendix:
+        from .paths import spec_path
+
+        path = spec_path()
+        path.write_text(current_spec(path.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"wrote the appendix of {path}")
+        return 0
     if not args.list and not args.case_ids:
         print("python -m conformance vectors: give a CASE-ID or --list (see --help)", file=sys.stderr)
         return 2
@@ -723,3 +732,60 @@ def run(args) -> int:
             print("\n" + exchange(v))
         print()
     return 0
+
+# ---- the spec's appendix: what backs each fact ---------------------------------------------------------------
+
+APPENDIX_START = "<!-- generated: python -m conformance vectors --spec-appendix (tests/test_aws_vectors.py keeps it current) -->"
+APPENDIX_END = "<!-- end of generated appendix -->"
+_ROW = re.compile(r'^\| <a id="(?P<anchor>s(?P<section>\d+(?:\.\d+)?)-(?P<rest>[^"]+))"></a>(?P<title>[^|]*)\|(?P<cells>.*)\|\s*$')
+
+
+def spec_facts(spec_text: str) -> list[tuple[str, str, str]]:
+    """Every anchored fact row of the spec's tables: (anchor, citation such as "§4.1 step 5", grade-and-source cell)."""
+    out = []
+    for line in spec_text.splitlines():
+        m = _ROW.match(line)
+        if not m or m["section"] not in SECTIONS or m["section"] in ("0", "1", "9", "10", "12"):
+            continue  # grades, source keys, emulator notes and open questions are not facts of AWS
+        rest = m["rest"]
+        if rest.isdigit():
+            cite = f"§{m['section']} #{rest}"
+        elif rest.startswith("step-"):
+            cite = f"§{m['section']} step {rest[5:]}"
+        else:
+            cite = f"§{m['section']} {m['title'].replace('`', '').strip()}"
+        out.append((m["anchor"], cite, m["cells"].rsplit("|", 1)[-1].strip()))
+    return out
+
+
+def fact_backing(citation: str, grades: str, pool: tuple[Vector, ...] | None = None) -> tuple[str, list[str]]:
+    """('recorded' | 'documented' | 'secondary', the IDs of the AWS recordings behind it) for one spec fact."""
+    found = [v.id for v in (vectors() if pool is None else pool)
+             if any(backs(f, citations(citation)) for f in v.facts)]
+    if found:
+        return "recorded", found
+    return backing(grades), []
+
+
+def spec_appendix(spec_text: str, pool: tuple[Vector, ...] | None = None) -> str:
+    """The generated appendix of docs/spec.md: for each fact, what backs it, with the AWS recordings' IDs."""
+    pool = vectors() if pool is None else pool
+    rows = ["| fact | backed by | AWS recordings (fixtures/aws-vectors) |", "| --- | --- | --- |"]
+    counts = {"recorded": 0, "documented": 0, "secondary": 0}
+    for anchor, cite, grades in spec_facts(spec_text):
+        kind, ids = fact_backing(cite, grades, pool)
+        counts[kind] += 1
+        label = {"recorded": "a recorded AWS exchange" if ids else "an AWS answer recorded elsewhere (grade A)",
+                 "documented": "AWS documentation only", "secondary": "secondary sources only"}[kind]
+        rows.append(f"| [{cite}](#{anchor}) | {label} | {', '.join(ids) or '—'} |")
+    head = (f"{len(rows) - 2} facts: {counts['recorded']} backed by an AWS recording "
+            f"({sum(1 for r in rows[2:] if not r.endswith('| — |'))} of them by the vectors of fixtures/aws-vectors), "
+            f"{counts['documented']} by AWS documentation only, {counts['secondary']} by secondary sources only.")
+    return "\n".join([APPENDIX_START, "", head, "", *rows, "", APPENDIX_END])
+
+
+def current_spec(spec_text: str, pool: tuple[Vector, ...] | None = None) -> str:
+    """The spec with its generated appendix brought up to date."""
+    start, end = spec_text.index(APPENDIX_START), spec_text.index(APPENDIX_END) + len(APPENDIX_END)
+    return spec_text[:start] + spec_appendix(spec_text, pool) + spec_text[end:]
+

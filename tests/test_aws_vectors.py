@@ -201,7 +201,9 @@ BAD_VECTORS = [
     pytest.param(GOOD.replace("bucket_exists = true", 'bucket_exists = "yes"'), r"request: 'bucket_exists'",
                  id="bool-type"),
     pytest.param(GOOD.replace('facts = ["§4.2", "Q3"]', 'facts = ["4.2"]'), r"fact '4.2' must look like", id="fact"),
-    pytest.param(GOOD.replace('facts = ["§4.2", "Q3"]', 'facts = ["§5 Origin colour"]'), r"§5 has no row topic",
+    # (written with an escape: a reference to a row that does not exist is what this test needs, and what
+    # tests/test_spec_refs.py refuses anywhere else in the repository)
+    pytest.param(GOOD.replace('facts = ["§4.2", "Q3"]', 'facts = ["\u00a75 Origin colour"]'), "\u00a75 has no row topic",
                  id="topic"),
     pytest.param(GOOD.replace('snapshot_key = "opt"', 'snapshot_key = "other"'), r"snapshot key 'other' is not listed",
                  id="unlisted-key"),
@@ -353,3 +355,25 @@ def test_loader_fuzz_one_value_replaced(data):
         for vector in loaded:  # a document that loads can be compared and printed
             V.problems(vector)
             V.exchange(vector)
+
+
+def test_spec_appendix_says_what_backs_each_fact():
+    """docs/spec.md's generated appendix is current: every fact row with its backing and the recordings' IDs."""
+    from conformance.paths import spec_path
+
+    text = spec_path().read_text(encoding="utf-8")
+    assert V.current_spec(text) == text, "the appendix of docs/spec.md is stale: python -m conformance vectors --spec-appendix"
+    facts = V.spec_facts(text)
+    assert len(facts) > 90 and any(a == "s4.1-step-5" for a, _, _ in facts)
+    assert "| [§4.1 step 5](#s4.1-step-5) | a recorded AWS exchange | AWSV-CORS-" in text
+    assert "| [§4.1 step 4](#s4.1-step-4) | secondary sources only | — |" in text
+
+
+def test_a_case_record_says_what_backs_it():
+    """results.json and the HTML report carry each case's backing and the AWS recordings behind it."""
+    from conformance.results import evidence_of
+
+    assert evidence_of('A: LS-SNAP "opt-put" (§4.1 step 5, §5 Method)')["backing"] == "recorded"
+    assert evidence_of('A: LS-SNAP "opt-put" (§4.1 step 5, §5 Method)')["recordings"]
+    assert evidence_of("S: VGW-T \"empty CORS rule\" (§2.1 #3)") == {"backing": "secondary", "recordings": []}
+    assert evidence_of("D: AWS-RULE (§2.1 #9)")["backing"] == "documented"
