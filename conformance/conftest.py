@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 import pytest
 
 from .buckets import Buckets, worker_id
+from . import model
 from .checks import Check
 from .errors import ServerError
 from .http import S3
@@ -112,8 +113,17 @@ def configured_bucket(case, check: Check, s3: S3, buckets: Buckets, poll: Callab
     if key not in _shared_configs:
         _shared_configs[key] = _shared_setup(s3, lambda: _set_up_config(s3, buckets, poll, case.setup))
     bucket, problem = _shared_configs[key]  # (a 5xx while setting it up is a problem too: no verdict)
+    if isinstance(problem, Refused):
+        # The server answered: it refuses a configuration that is valid (the model accepts it, §2.1), so the
+        # requirement, which needs that configuration, is not met. A verdict, not a missing precondition.
+        check.require(False, f"the target accepts the configuration {case.setup['config']!r} the requirement needs "
+                             "(valid per §2.1)", "2xx", str(problem))
     check.precondition(problem is None, f"configuration {case.setup['config']!r}: {problem}")
     return bucket
+
+
+class Refused(str):
+    """PutBucketCors refused a configuration the behaviour model accepts (the server's answer, as text)."""
 
 
 def _set_up_config(s3: S3, buckets: Buckets, poll: Callable, setup: dict) -> tuple[str, str | None]:
@@ -138,7 +148,10 @@ def _configure_bucket(s3: S3, bucket: str, poll: Callable, setup: dict) -> str |
         return None  # a bucket without CORS configuration
     put = put_rules(s3, bucket, rules)
     if not put.ok:
-        return f"PutBucketCors answered {put.status} {put.code}: {put.message}"
+        problem = f"PutBucketCors answered {put.status} {put.code}: {put.message}"
+        valid = model.validate_rules(rules)
+        refused = 400 <= put.status < 500 and valid.accepted and not valid.open_questions
+        return Refused(problem) if refused else problem
     poll(lambda: get_rules(s3, bucket), lambda r: r.ok and as_multisets(r.data.get("CORSRules", [])) ==
          as_multisets(rules))
     return None
