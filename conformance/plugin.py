@@ -633,7 +633,12 @@ def _shape_report(report: pytest.TestReport, item: pytest.Item, case: Case, verd
     """Map the suite's outcome onto pytest's passed/failed/skipped (the outcome table decides which)."""
     outcome = verdict.outcome
     status = outcome_row(outcome).pytest
-    if status == "passed":
+    if status == "passed" and report.when == "setup":
+        # The case ended in its set-up (an INFO case whose configuration the target refuses): the verdict is
+        # final, and the test body must not run without what the set-up failed to give it.
+        report.outcome, report.longrepr = "skipped", (str(item.path), (item.location[1] or 0) + 1,
+                                                      f"{outcome}: {verdict.reason}")
+    elif status == "passed":
         report.outcome, report.longrepr = "passed", None
     elif outcome == "expected-fail":
         report.outcome, report.longrepr = "skipped", None

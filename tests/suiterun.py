@@ -69,6 +69,8 @@ _VOLATILE = [
     (re.compile(r"s3cors-\d{12}-[0-9a-f]{6}-(main|gw\d+|probe)-\d{4,}"), "<bucket>"),
     (re.compile(r"\d{12}-[0-9a-f]{6}"), "<run-id>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"localhost:\d+"), "localhost:<port>"),         # privileged origins on the endpoint's port
+    (re.compile(r"([?&]Expires=)\d+"), r"\1<expires>"),         # SigV2 presigned URLs: a time
     (re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT"), "<date>"),
     (re.compile(r"\d{8}T\d{6}Z"), "<amz-date>"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?"), "<timestamp>"),

@@ -56,19 +56,19 @@ def test_no_chromium_on_path_names_the_install_script(suite, monkeypatch, tmp_pa
 
 def test_a_browser_run_shows_both_verdicts(suite):
     _chromium_or_skip()
-    result, results = suite("--browser", "--expectations", "none", "--case", "BRW-GET-002", "--case", "ACT-GET-001",
+    result, results = suite("--browser", "--expectations", "none", "--case", "BRW-GET-002", "--case", "ACT-FETCH-001",
                             "--case", "BRW-CRED-003")
     out = result.stdout.str()
     records = {c["id"]: c for c in results["cases"]}
-    assert set(records) == {"BRW-GET-002", "ACT-GET-001", "BRW-CRED-003"}, out
+    assert set(records) == {"BRW-GET-002", "ACT-FETCH-001", "BRW-CRED-003"}, out
     brw = records["BRW-GET-002"]
     assert brw["verdict"] == "pass", brw["reason"]
     obs = brw["observations"]
     assert obs["browser"]["verdict"] == "allowed" and obs["browser"]["readable"] == ["content-type", "etag",
                                                                                      "x-amz-meta-note"]
-    assert obs["related_case"]["id"] == "ACT-GET-001"
-    assert obs["related_case"]["verdict"] == records["ACT-GET-001"]["verdict"]
-    assert obs["side_by_side"]["related_verdict"] == records["ACT-GET-001"]["verdict"]
+    assert obs["related_case"]["id"] == "ACT-FETCH-001"
+    assert obs["related_case"]["verdict"] == records["ACT-FETCH-001"]["verdict"]
+    assert obs["side_by_side"]["related_verdict"] == records["ACT-FETCH-001"]["verdict"]
     assert any(e["note"].startswith("Chromium request") for e in brw["exchanges"])
     assert records["BRW-CRED-003"]["observations"]["related_case"]["outcome"] == "not run in this session"
     assert "X-Amz-Signature=<redacted>" in str(brw["exchanges"]) and "Signature=0" not in str(brw["exchanges"])

@@ -74,7 +74,7 @@ def _unusable(run, *fragments: str) -> str:
     (403, "SignatureDoesNotMatch", "The request signature we calculated does not match", "secret key is wrong"),
     (400, "AuthorizationHeaderMalformed", "the region 'us-east-1' is wrong; expecting 'eu-west-1'", "set --region"),
     (400, "IllegalLocationConstraintException", "The unspecified location constraint is incompatible",
-     "set --region"),
+     "location_constraint"),
     (403, "AccessDenied", "Access Denied", "may not create buckets"),
 ])
 def test_refused_credentials_or_region(tmp_path, status, code, message, hint):
