@@ -42,7 +42,7 @@ def test_non_strict_fails_pytest_junit_and_allure():
 
 @pytest.mark.parametrize("row", TABLE, ids=lambda r: r.name)
 def test_pytest_status_follows_the_table(row):
-    report = SimpleNamespace(outcome="?", longrepr="x")
+    report = SimpleNamespace(outcome="?", longrepr="x", when="call")
     item = SimpleNamespace(location=("conformance/x.py", 3, "t"), path="conformance/x.py")
     _shape_report(report, item, CASE, Verdict(row.name, "why", "fail"), Redactor([]))
     assert report.outcome == row.pytest
@@ -76,3 +76,12 @@ def test_diff_distance_orders_every_verdict_away_from_pass():
 def test_an_unknown_outcome_is_a_bug():
     with pytest.raises(ValueError, match="unknown outcome 'passed'"):
         outcomes.outcome("passed")
+
+
+def test_a_verdict_given_in_set_up_stops_the_case_body():
+    """A pass or info verdict reached in set-up (an INFO case whose configuration the target refuses) is final:
+    the report is skipped so that pytest does not run the body without the set-up's result."""
+    report = SimpleNamespace(outcome="?", longrepr="x", when="setup")
+    item = SimpleNamespace(location=("conformance/x.py", 3, "t"), path="conformance/x.py")
+    _shape_report(report, item, CASE, Verdict("info", "the target refuses the configuration", "info"), Redactor([]))
+    assert report.outcome == "skipped" and "info: the target refuses" in report.longrepr[2]
