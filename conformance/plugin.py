@@ -461,7 +461,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     state.started = now_iso()
     state.started_monotonic = time.monotonic()
-    if state.is_worker:
+    if state.is_worker or session.config.option.collectonly:  # listing the cases needs no target
         return
     target = state.target
     if target.launch:
@@ -700,6 +700,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     if state.is_worker:
         session.config.workeroutput["s3cors_requests"] = state.recorder.total if state.recorder else 0
         return
+    if session.config.option.collectonly:
+        return  # nothing ran: the reports of the last real run stay as they are
     if state.unusable:
         return
     if session.testsfailed and not _RECORDS:
@@ -797,7 +799,7 @@ def sweep_journal(state: State) -> list[str]:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     state = state_of(config)
-    if not state.active or state.is_worker:
+    if not state.active or state.is_worker or config.option.collectonly:
         return
     tr = terminalreporter
     if state.unusable:

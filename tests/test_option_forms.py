@@ -52,3 +52,15 @@ def test_a_run_that_fails_at_collection_writes_no_results(tmp_path):
     assert "no results.json was written" in done.stdout
     assert not list((reports / ".journal").glob("*.log")) if (reports / ".journal").is_dir() else True
     assert not (tmp_path / ".pytest_cache").exists() and not (tmp_path / ".hypothesis").exists()
+
+
+def test_listing_the_cases_starts_nothing_and_leaves_the_reports_alone(tmp_path):
+    """pytest --collect-only lists the cases: no target is started and no report of an earlier run is replaced."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "results.json").write_text("{}")
+    done = _pytest(tmp_path, "--pyargs", "conformance", "--collect-only", "-q", f"--reports-dir={reports}",
+                   "--case=CFG-GET-001")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "CFG-GET-001" in done.stdout and "S3 CORS conformance" not in done.stdout
+    assert (reports / "results.json").read_text() == "{}", "a listing overwrote the last run's results.json"
