@@ -18,10 +18,10 @@ from packaging.requirements import Requirement
 
 NAME = "s3-cors-conformance"
 RUNTIME = {"pytest", "boto3", "botocore", "requests", "urllib3", "pytest-xdist", "allure-pytest", "hypothesis", "moto"}
-WHEEL_FILES = ["conformance/plugin.py", "conformance/test_generated.py", "conformance/fixtures/targets/moto.toml",
+WHEEL_FILES = ["conformance/run/plugin.py", "conformance/cases/test_generated.py", "conformance/fixtures/targets/moto.toml",
                "conformance/fixtures/expectations/moto.toml", "conformance/fixtures/cases/generated.toml",
                "conformance/browser/pages/index.html"]
-SDIST_FILES = ["pyproject.toml", "README.md", "conformance/plugin.py", "fixtures/targets/moto.toml"]
+SDIST_FILES = ["pyproject.toml", "README.md", "conformance/run/plugin.py", "fixtures/targets/moto.toml"]
 
 
 def metadata_problems(text: str, where: str) -> list[str]:
@@ -54,8 +54,8 @@ def check_wheel(path: Path) -> list[str]:
             return [f"{path.name}: no .dist-info/METADATA"]
         problems = metadata_problems(wheel.read(f"{info}/METADATA").decode(), path.name)
         entry_points = wheel.read(f"{info}/entry_points.txt").decode() if f"{info}/entry_points.txt" in names else ""
-    if "[pytest11]" not in entry_points or "conformance.plugin" not in entry_points:
-        problems.append(f"{path.name}: no pytest11 entry point for conformance.plugin")
+    if "[pytest11]" not in entry_points or "conformance.run.plugin" not in entry_points:
+        problems.append(f"{path.name}: no pytest11 entry point for conformance.run.plugin")
     problems += [f"{path.name}: {name} missing" for name in WHEEL_FILES if name not in names]
     return problems
 

@@ -9,21 +9,21 @@ import argparse
 import importlib
 import sys
 
-from .errors import SuiteUsageError
+from conformance.errors import SuiteUsageError
 
 PROG = "python -m conformance"
 EXIT_USAGE = 2
 
 # name: (module with add_arguments(parser) and run(args) -> int, one-line description)
 COMMANDS = {
-    "matrix": ("conformance.matrix", "turn results.json files of several targets into the Markdown compatibility matrix"),
-    "diff": ("conformance.diff", "compare two results.json case by case (worse, better, changed)"),
-    "verify": ("conformance.certify", "check a certification bundle against its SHA-256 manifest"),
-    "cleanup": ("conformance.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
-    "vectors": ("conformance.vectors", "print the AWS recordings (fixtures/aws-vectors) behind a case, or --list them"),
+    "matrix": ("conformance.reports.matrix", "turn results.json files of several targets into the Markdown compatibility matrix"),
+    "diff": ("conformance.reports.diff", "compare two results.json case by case (worse, better, changed)"),
+    "verify": ("conformance.reports.certify", "check a certification bundle against its SHA-256 manifest"),
+    "cleanup": ("conformance.commands.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
+    "vectors": ("conformance.behaviour.vectors", "print the AWS recordings (fixtures/aws-vectors) behind a case, or --list them"),
     "reference": ("conformance.reference.server", "serve the reference endpoint: bucket CORS exactly as the model "
                   "says, optionally with one catalogued fault"),
-    "power": ("conformance.power", "run the suite against every catalogued fault and write docs/power.md"),
+    "power": ("conformance.commands.power", "run the suite against every catalogued fault and write docs/power.md"),
 }
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from conformance.sources import spec_index, spec_uri
+from conformance.behaviour.sources import spec_index, spec_uri
 
 
 def test_allure_results_under_xdist(suite):

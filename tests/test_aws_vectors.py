@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance import model
-from conformance import vectors as V
-from conformance.cases import registry
+from conformance.behaviour import model
+from conformance.behaviour import vectors as V
+from conformance.behaviour.tables import registry
 from conformance.errors import SuiteUsageError
 
 ALL = V.vectors()
@@ -371,7 +371,7 @@ def test_spec_appendix_says_what_backs_each_fact():
 
 def test_a_case_record_says_what_backs_it():
     """results.json and the HTML report carry each case's backing and the AWS recordings behind it."""
-    from conformance.results import evidence_of
+    from conformance.reports.results import evidence_of
 
     assert evidence_of('A: LS-SNAP "opt-put" (§4.1 step 5, §5 Method)')["backing"] == "recorded"
     assert evidence_of('A: LS-SNAP "opt-put" (§4.1 step 5, §5 Method)')["recordings"]

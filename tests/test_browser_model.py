@@ -9,14 +9,14 @@ import json
 
 import pytest
 
-from conformance import model
+from conformance.behaviour import model
 from conformance.browser import fetch
 from conformance.browser.driver import parse_network
 from conformance.browser.report import link_related, summary_lines
 from conformance.browser.table import (expected, model_view, substitute, table_view, twin_expected,
                                       twin_request)
-from conformance.cases import registry
-from conformance.cors import DECISIVE_QUESTIONS
+from conformance.behaviour.tables import registry
+from conformance.behaviour.cors import DECISIVE_QUESTIONS
 
 ALL = registry().cases
 BRW = [c for c in ALL.values() if c.area == "BRW"]

@@ -1,5 +1,5 @@
 """Capabilities: what is stated, what the start-up probes conclude from each kind of answer, and that a case
-needing a capability nobody established is unsupported (conformance/capabilities.py)."""
+needing a capability nobody established is unsupported (conformance/target/capabilities.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from conformance import capabilities as caps
-from conformance.capabilities import Capability
+from conformance.target import capabilities as caps
+from conformance.target.capabilities import Capability
 from conformance.errors import Unsupported
-from conformance.http import ApiResult, Response
+from conformance.target.http import ApiResult, Response
 
 
 @dataclass

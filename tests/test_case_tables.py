@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cases import AREAS, LEVELS, cases, load_registry, registry
+from conformance.behaviour.tables import AREAS, LEVELS, cases, load_registry, registry
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 
@@ -150,7 +150,7 @@ def test_case_entries_that_are_not_tables(tmp_path):
         load_registry(tmp_path)
 
 
-# ---- the schema of setup, send, expect and focus (conformance/case_schema.py) ------------------------------
+# ---- the schema of setup, send, expect and focus (conformance/behaviour/schema.py) ------------------------------
 
 PRE_HEAD = 'area = "PRE"\ntitle = "Preflight"\n[configs.c]\nrules = [{ AllowedOrigins = ["*"], AllowedMethods = ["GET"] }]\n'
 PRE_CASE = ('[[case]]\nid = "PRE-X-001"\nlevel = "MUST"\ntitle = "t"\nsource = "D: AWS-PUT (§2)"\n'
@@ -202,11 +202,11 @@ def test_schema_names_table_case_and_key(tmp_path, text, field):
 
 
 def test_every_shipped_focus_is_an_aspect_cors_checks():
-    """The schema's aspects are the ones conformance/cors.py compares (its docstrings name each)."""
+    """The schema's aspects are the ones conformance/behaviour/cors.py compares (its docstrings name each)."""
     import inspect
 
-    from conformance import cors
-    from conformance.case_schema import FOCUS_ASPECTS, SCHEMAS
+    from conformance.behaviour import cors
+    from conformance.behaviour.schema import FOCUS_ASPECTS, SCHEMAS
 
     source = inspect.getsource(cors)
     for aspect in FOCUS_ASPECTS:

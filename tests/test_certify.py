@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from conformance.certify import main as verify_main
-from conformance.certify import verify, write_bundle
+from conformance.reports.certify import main as verify_main
+from conformance.reports.certify import verify, write_bundle
 
 PRODUCT = ["--vendor=ACME", "--product=Object Store", "--product-version=1.2.3"]
 
@@ -20,7 +20,7 @@ PRODUCT = ["--vendor=ACME", "--product=Object Store", "--product-version=1.2.3"]
     (["-k", "GET"], "-k 'GET'"),
     (["-m", "must"], "-m 'must'"),
     (["-x"], "--maxfail"),
-    (["--deselect", "conformance/test_preflight.py::test_preflight_matching"], "--deselect"),
+    (["--deselect", "conformance/cases/test_preflight.py::test_preflight_matching"], "--deselect"),
 ])
 def test_certify_refuses_anything_that_leaves_a_case_out(suite, args, words):
     result, results = suite("--certify", *PRODUCT, *args)

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from conformance import buckets as buckets_module
-from conformance.cleanup import classify, main, suite_bucket_time
+from conformance.target import buckets as buckets_module
+from conformance.commands.cleanup import classify, main, suite_bucket_time
 from test_interrupt import moto_server  # noqa: F401  (the fixture: moto's server in-process on 127.0.0.1)
 
 SECRET = "dummy-secret-never-printed-9f3c"

@@ -1,4 +1,4 @@
-"""Known counterexamples of the generated properties (conformance/corpus.py, fixtures/corpus/generated.toml):
+"""Known counterexamples of the generated properties (conformance/behaviour/corpus.py, fixtures/corpus/generated.toml):
 every recorded GEN deviation keeps the example that shows it, the corpus is validated like every data file,
 new counterexamples come with the lines to add, and a verdict recorded at CI's budget holds at budget 1 and
 under another seed."""
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import corpus
-from conformance.cases import registry
+from conformance.behaviour import corpus
+from conformance.behaviour.tables import registry
 from conformance.errors import SuiteUsageError
-from conformance.generate import GenRequest
+from conformance.behaviour.generate import GenRequest
 from conformance.paths import fixtures_dir
 
 from suiterun import run_suite

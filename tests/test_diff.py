@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conformance.__main__ import main as cli
-from conformance.diff import compare, main
+from conformance.reports.diff import compare, main
 
 
 def _case(case_id, verdict, outcome=None, reason=""):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cases import registry
+from conformance.behaviour.tables import registry
 from conformance.errors import SuiteUsageError
-from conformance.expectations import EXPECTABLE, Expectation, expectations_path, load_expectations
+from conformance.target.expectations import EXPECTABLE, Expectation, expectations_path, load_expectations
 from conformance.paths import fixtures_dir
 
 KNOWN = {"CFG-GET-001", "VAL-LIM-001"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
-from conformance.cases import registry
+from conformance.behaviour.tables import registry
 from conformance.paths import fixtures_dir
 
 # Marker credentials: moto accepts any, so these travel in every signed request of the run.

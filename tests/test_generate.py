@@ -1,4 +1,4 @@
-"""The generated properties' own machinery (conformance/generate.py): strategies make what the model accepts,
+"""The generated properties' own machinery (conformance/behaviour/generate.py): strategies make what the model accepts,
 the same seed makes the same examples (also in another process), reproducers are ready to run and never
 carry a credential, and the GEN module reports --fuzz-examples 0 as unsupported."""
 
@@ -12,10 +12,10 @@ import sys
 
 import pytest
 
-from conformance import generate as gen
-from conformance import model
-from conformance.cors import DECISIVE_QUESTIONS
-from conformance.redact import Redactor
+from conformance.behaviour import generate as gen
+from conformance.behaviour import model
+from conformance.behaviour.cors import DECISIVE_QUESTIONS
+from conformance.target.redact import Redactor
 
 SEED = 20261127
 N = 60
@@ -93,7 +93,7 @@ def test_same_seed_same_examples():
     assert gen.sample(gen.scenarios("preflight"), SEED + 1, 30) != first
 
 
-_DUMP = ("import json; from conformance import generate as gen; "
+_DUMP = ("import json; from conformance.behaviour import generate as gen; "
          "print(json.dumps([[c, [r.public() for r in reqs]] for c, reqs in "
          "gen.sample(gen.scenarios('actual'), {seed}, 25)]))")
 

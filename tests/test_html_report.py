@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conformance.html_report import OUTCOMES, render, score, write_html
+from conformance.reports.html_report import OUTCOMES, render, score, write_html
 
 
 def _doc(cases):

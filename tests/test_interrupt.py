@@ -13,8 +13,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conformance.embedded import EmbeddedMoto
-from conformance.polling import poll
+from conformance.target.embedded import EmbeddedMoto
+from conformance.target.polling import poll
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conformance.junit import write_junit
+from conformance.reports.junit import write_junit
 
 
 def test_outcomes_map_to_junit(tmp_path):
@@ -18,7 +18,7 @@ def test_outcomes_map_to_junit(tmp_path):
     import xml.etree.ElementTree as ET
 
     root = ET.parse(tmp_path / "junit.xml").getroot()
-    # non-strict fails JUnit as it fails pytest and Allure (conformance/outcomes.py)
+    # non-strict fails JUnit as it fails pytest and Allure (conformance/behaviour/outcomes.py)
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("7", "3", "1", "2")
     by_name = {c.get("name"): c for c in root.iter("testcase")}
     assert by_name["PRE-X-002"].find("failure").get("message") == "fail: why fail"

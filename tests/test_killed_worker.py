@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from conformance.cases import registry
-from conformance.polling import poll
+from conformance.behaviour.tables import registry
+from conformance.target.polling import poll
 from suiterun import MotoServer, clean_env
 
 

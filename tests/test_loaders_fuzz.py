@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.cases import load_registry
+from conformance.behaviour.tables import load_registry
 from conformance.errors import SuiteUsageError
-from conformance.expectations import load_expectations
-from conformance.targets import load_profile
+from conformance.target.expectations import load_expectations
+from conformance.target.profiles import load_profile
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 KNOWN_IDS = {"CFG-GET-001", "VAL-LIM-001", "PRE-METH-002"}

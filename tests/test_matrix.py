@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conformance.matrix import main
+from conformance.reports.matrix import main
 
 
 def _run(tmp_path, name, outcome="pass", verdict="pass", started="2026-11-27T10:00:00Z"):

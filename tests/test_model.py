@@ -1,4 +1,4 @@
-"""Tests for conformance.model against docs/spec.md (section/row cited per case)."""
+"""Tests for conformance.behaviour.model against docs/spec.md (section/row cited per case)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.model import (
+from conformance.behaviour.model import (
     METHODS,
     VARY_VALUE,
     Answer,

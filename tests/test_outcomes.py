@@ -1,5 +1,5 @@
 """One meaning per outcome: pytest status (and so the exit code), JUnit, Allure, the matrix, the diff and the
-certification counts all follow conformance/outcomes.py."""
+certification counts all follow conformance/behaviour/outcomes.py."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from conformance import outcomes
-from conformance.cases import Case
-from conformance.checks import OUTCOMES as CHECK_OUTCOMES, Verdict
-from conformance.html_report import OUTCOMES as HTML_OUTCOMES
-from conformance.junit import junit_tree
-from conformance.matrix import cell
-from conformance.plugin import _shape_report
-from conformance.redact import Redactor
-from conformance.results import summarize
+from conformance.behaviour import outcomes
+from conformance.behaviour.tables import Case
+from conformance.behaviour.checks import OUTCOMES as CHECK_OUTCOMES, Verdict
+from conformance.reports.html_report import OUTCOMES as HTML_OUTCOMES
+from conformance.reports.junit import junit_tree
+from conformance.reports.matrix import cell
+from conformance.run.plugin import _shape_report
+from conformance.target.redact import Redactor
+from conformance.reports.results import summarize
 
 TABLE = outcomes.TABLE
 CASE = Case(id="PRE-X-001", area="PRE", level="MUST", title="t", source="§1")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.privileged import endpoint_origin, privileged_origins
-from conformance.targets import Settings, resolve_target
+from conformance.behaviour.privileged import endpoint_origin, privileged_origins
+from conformance.target.profiles import Settings, resolve_target
 
 
 def _target(tmp_path, extra: str = "", url: str = "http://127.0.0.1:4566"):

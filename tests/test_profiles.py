@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.errors import SuiteUsageError
-from conformance.targets import (PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, Settings,
+from conformance.target.profiles import (PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_SECRET_KEY, Settings,
                                  known_targets, load_profile, profile_path, resolve_credentials, resolve_target,
                                  read_server_credentials, validate_endpoint_url)
 

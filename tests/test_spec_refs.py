@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.paths import PACKAGE_DIR, spec_path
-from conformance.sources import SpecIndex, spec_index, spec_refs
+from conformance.behaviour.sources import SpecIndex, spec_index, spec_refs
 
 ROOT = PACKAGE_DIR.parent
 SKIP_DIRS = {".git", ".venv", ".tox", "build", "dist", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}

@@ -1,14 +1,14 @@
-"""Every case table's stated expectation agrees with the behaviour model (conformance/model.py), so an
+"""Every case table's stated expectation agrees with the behaviour model (conformance/behaviour/model.py), so an
 authoring slip in a table or a bug in the model is caught before any server is asked."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance import model
-from conformance.cases import registry
-from conformance.cors import DECISIVE_QUESTIONS, expected_actual, expected_preflight, key_expectations
-from conformance.xmlbody import cors_xml, document_of_size, rules_of_count
+from conformance.behaviour import model
+from conformance.behaviour.tables import registry
+from conformance.behaviour.cors import DECISIVE_QUESTIONS, expected_actual, expected_preflight, key_expectations
+from conformance.behaviour.xmlbody import cors_xml, document_of_size, rules_of_count
 
 REQUEST_AREAS = {"PRE": expected_preflight, "HDR": expected_preflight, "ERR": expected_preflight,
                  "URL": expected_preflight, "ACT": expected_actual}
@@ -99,7 +99,7 @@ MATCHING_CASES = [c for c in ALL if c.area in ("PRE", "ACT") and "pairs" not in 
 @pytest.mark.parametrize("case", [c for c in MATCHING_CASES if len(c.setup.get("rules", [])) > 1], ids=str)
 def test_multi_rule_cases_assert_the_answering_rule(case):
     """On a configuration of several rules, the row names the rule that answers and every rule carries its
-    x-rule-N Expose-Headers marker, so an answer from the wrong rule cannot pass (conformance/cors.py 'rule')."""
+    x-rule-N Expose-Headers marker, so an answer from the wrong rule cannot pass (conformance/behaviour/cors.py 'rule')."""
     assert "rule" in case.expect, f"{case.id}: several rules, but no expected rule"
     markers = [r.get("ExposeHeaders", [None])[0] for r in case.setup["rules"]]
     assert markers == [f"x-rule-{n}" for n in range(1, len(markers) + 1)], (case.id, markers)

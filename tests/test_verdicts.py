@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cases import Case
-from conformance.checks import (OUTCOMES, Check, CheckResult, Inconclusive, RequirementFailed, apply_expectation,
+from conformance.behaviour.tables import Case
+from conformance.behaviour.checks import (OUTCOMES, Check, CheckResult, Inconclusive, RequirementFailed, apply_expectation,
                                 judge, server_error_of)
 from conformance.errors import InfraError, ServerError, Unsupported
-from conformance.expectations import Expectation
+from conformance.target.expectations import Expectation
 
 
 def case(level: str = "MUST") -> Case:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.xmlbody import S3_XMLNS, cors_xml, document_of_size, rule_xml, rules_of_count
+from conformance.behaviour.xmlbody import S3_XMLNS, cors_xml, document_of_size, rule_xml, rules_of_count
 
 NS = {"s3": S3_XMLNS}
 SMALLEST = len(cors_xml([{"AllowedOrigins": ["https://o00000.example.com"], "AllowedMethods": ["GET"]}]).encode())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .. import model
+from conformance.behaviour import model
 
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 # Fetch: CORS-safelisted response-header names, always readable by JavaScript.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import model
-from ..cases import Case
-from .fetch import BrowserRequest, BrowserVerdict, expected_verdict
+from conformance.behaviour import model
+from conformance.behaviour.tables import Case
+from conformance.browser.fetch import BrowserRequest, BrowserVerdict, expected_verdict
 
 PAGE_ORIGIN, OTHER_ORIGIN = "{page_origin}", "{other_origin}"
 EXPECT_KEYS = ("browser", "preflight", "stage", "readable")

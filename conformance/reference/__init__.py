@@ -1,1 +1,1 @@
-"""The reference endpoint: bucket CORS exactly as conformance/model.py says, over moto, with switchable faults."""
+"""The reference endpoint: bucket CORS exactly as conformance/behaviour/model.py says, over moto, with switchable faults."""

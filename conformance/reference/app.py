@@ -1,4 +1,4 @@
-"""The reference endpoint as a WSGI middleware: bucket CORS answered from conformance/model.py (through a
+"""The reference endpoint as a WSGI middleware: bucket CORS answered from conformance/behaviour/model.py (through a
 Behaviour, which may carry one fault), everything else delegated to moto's S3 app in the same process."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from xml.sax.saxutils import escape
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from .. import model
-from . import sigv4
-from .behaviour import Behaviour, Refusal
+from conformance.behaviour import model
+from conformance.reference import sigv4
+from conformance.reference.behaviour import Behaviour, Refusal
 
 CORS_NAMES = ("access-control-allow-origin", "access-control-allow-credentials", "access-control-allow-methods",
               "access-control-allow-headers", "access-control-expose-headers", "access-control-max-age", "vary")
@@ -77,7 +77,7 @@ class ReferenceApp:
 
     The decisions are pure functions of (behaviour, stored configuration, request), so that with `trace` on
     the faithful endpoint can also ask every fault's behaviour what it would have answered, and record on
-    which buckets a fault's answer (or the configuration it would store) first differs (conformance/power.py)."""
+    which buckets a fault's answer (or the configuration it would store) first differs (conformance/commands/power.py)."""
 
     def __init__(self, behaviour: Behaviour, access_key: str, secret_key: str, moto_app) -> None:
         self.behaviour = behaviour

@@ -1,4 +1,4 @@
-"""What the reference endpoint answers, as one object: faithful by default (conformance/model.py), with one
+"""What the reference endpoint answers, as one object: faithful by default (conformance/behaviour/model.py), with one
 fault switched on by fixtures/faults (each fault's switch is a few lines at the end of this module).
 
 Every hook the endpoint calls is a method here, so a fault replaces exactly the decision it corrupts and
@@ -13,8 +13,8 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from .. import model
-from ..model import Answer, Request, Rule
+from conformance.behaviour import model
+from conformance.behaviour.model import Answer, Request, Rule
 
 ACAO, ACAC = "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"
 ACAM, ACAH = "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"

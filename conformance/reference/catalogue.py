@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SuiteUsageError
-from ..paths import fixtures_dir
+from conformance.errors import SuiteUsageError
+from conformance.paths import fixtures_dir
 
 AREAS = {
     "SEL": "rule selection", "MAT": "origin, method and header matching", "PRE": "preflight headers",
@@ -43,7 +43,7 @@ def faults_dir() -> Path:
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Fault]:
     """Every fault, by ID; any problem is one SuiteUsageError naming the file and the entry."""
-    from .behaviour import FAULT_SWITCHES
+    from conformance.reference.behaviour import FAULT_SWITCHES
 
     directory = directory or faults_dir()
     faults: dict[str, Fault] = {}

@@ -16,9 +16,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..errors import SuiteUsageError
-from .behaviour import make_behaviour
-from .catalogue import load_catalogue
+from conformance.errors import SuiteUsageError
+from conformance.reference.behaviour import make_behaviour
+from conformance.reference.catalogue import load_catalogue
 
 TRACE_ENV = "S3CORS_REFERENCE_TRACE"   # python -m conformance power: where to write the kinds of request per bucket
 FAULT_ENV = "S3CORS_REFERENCE_FAULT"   # the fault a `--target reference` run switches on (power uses it)
@@ -26,7 +26,7 @@ DEFAULT_ACCOUNT = "123456789012"       # moto's default account: the owner of ev
 
 
 def _moto_app():
-    # As in conformance/embedded.py: moto's global flask-cors layer off, no access log or tracebacks.
+    # As in conformance/target/embedded.py: moto's global flask-cors layer off, no access log or tracebacks.
     os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
     from moto.moto_server import werkzeug_app
 
@@ -74,7 +74,7 @@ class ReferenceServer:
         from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
-        from .app import ReferenceApp
+        from conformance.reference.app import ReferenceApp
 
         app = ReferenceApp(self.behaviour, self.access_key, self.secret_key, _moto_app())
         self._app = app

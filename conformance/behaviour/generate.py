@@ -1,0 +1,504 @@
+"""Generated examples for the GEN properties: hypothesis strategies for CORS configurations and for requests
+aimed at them, the hypothesis settings of a property run (seeded, budgeted), and minimal reproducers (the
+configuration, the request, what the model expected, what the server answered, ready-to-run commands).
+
+Everything here is pure (no I/O); conformance/cases/test_generated.py sends the examples.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
+from hypothesis import strategies as st
+
+from conformance.behaviour import model
+
+# ---- vocabularies ----------------------------------------------------------------------------------------
+# Small on purpose: generated origins and header names collide with the configured ones often enough that
+# matches, near misses and misses all occur within a few dozen examples.
+
+METHOD_ORDER = ("GET", "PUT", "HEAD", "POST", "DELETE")
+SCHEMES = ("https", "http")
+HOSTS = ("a.example", "b.example", "localhost")
+PORTS = ("", ":8080")
+ODD_ORIGINS = ("null", "whatever", "localhost:4566")
+# Characters a wildcard is filled with: no '/' or ':' (whether '*' spans them is open, Q2), no upper case.
+FILL = "abz09.-"
+HEADER_NAMES = ("x-amz-date", "content-type", "x-amz-meta-color", "authorization", "x-custom-id",
+                "cache-control", "x-amz-content-sha256", "range")
+HEADER_PATTERNS = HEADER_NAMES + ("*", "x-amz-*", "x-*-id", "*-type", "x-amz-meta-*")
+EXPOSE_EXTRA = ("ETag", "x-amz-request-id", "x-amz-version-id", "Content-Length", "x-amz-meta-color", "Date")
+ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_."
+CASE_STYLES = ("keep", "lower", "upper", "title", "alternate")
+SEPARATORS = (", ", ",", " , ", ",,")
+DEFECTS = ("method-lower", "method-patch", "method-options", "origin-two-stars", "header-two-stars",
+           "expose-star", "expose-space")
+PROBE_KEY = "cors-probe.txt"   # as conformance.behaviour.cors.PROBE_KEY; preflights need no object, GET/HEAD do
+PUT_KEY = "gen/put.txt"
+DELETE_KEY = "gen/delete.txt"
+BODY = b"conformance object\n"
+
+
+def restyle(name: str, style: str) -> str:
+    """A header name in another case (header names match case-insensitively, §5)."""
+    if style == "lower":
+        return name.lower()
+    if style == "upper":
+        return name.upper()
+    if style == "title":
+        return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+    if style == "alternate":
+        return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(name))
+    return name
+
+
+# Strategies are built once: hypothesis spends most of a run validating strategies a composite makes afresh.
+_STYLES = st.sampled_from(CASE_STYLES)
+_BOOL = st.booleans()
+_FILLS = st.text(FILL, max_size=5)
+_HEADER_FILLS = st.text("abc-", max_size=4)
+_HEADER_NAME = st.sampled_from(HEADER_NAMES)
+_HEADER_PATTERN = st.sampled_from(HEADER_PATTERNS)
+_METHOD = st.sampled_from(METHOD_ORDER)
+_SEPARATOR = st.sampled_from(SEPARATORS)
+_RESOURCE = st.sampled_from(("object", "bucket"))
+
+
+@st.composite
+def odd_case(draw, names: st.SearchStrategy[str]) -> str:
+    """A name drawn from names, as written or in another case (shrinks to as written)."""
+    return restyle(draw(names), draw(_STYLES))
+
+
+# ---- configurations --------------------------------------------------------------------------------------
+
+exact_origins = st.builds(lambda s, h, p: f"{s}://{h}{p}", st.sampled_from(SCHEMES), st.sampled_from(HOSTS),
+                          st.sampled_from(PORTS))
+
+
+@st.composite
+def origin_patterns(draw) -> str:
+    """An AllowedOrigin other than '*': an exact origin, or one with one '*' in any position (replacing any
+    span, so also a leading or trailing '*')."""
+    base = draw(exact_origins)
+    if not draw(_BOOL):
+        return base
+    start = draw(st.integers(0, len(base)))
+    end = draw(st.integers(start, len(base)))
+    return base[:start] + "*" + base[end:]
+
+
+_ORIGIN_LISTS = st.lists(origin_patterns(), min_size=1, max_size=3, unique=True)
+
+
+@st.composite
+def allowed_origins(draw) -> list[str]:
+    """AllowedOrigins: patterns, or '*' alone, or (less often) '*' among patterns (where Q3 may decide ACAO)."""
+    kind = draw(st.sampled_from(("patterns", "star", "patterns", "mixed")))
+    if kind == "star":
+        return ["*"]
+    patterns = draw(_ORIGIN_LISTS)
+    if kind == "mixed":
+        at = draw(st.integers(0, len(patterns)))
+        patterns = patterns[:at] + ["*"] + patterns[at:]
+    return patterns
+
+
+header_patterns = odd_case(_HEADER_PATTERN)  # an AllowedHeader: a name or a pattern with one '*', odd case
+_HEADER_LISTS = st.lists(header_patterns, max_size=3, unique_by=str.lower)
+_METHOD_LISTS = st.lists(_METHOD, min_size=1, max_size=5, unique=True)
+_EXPOSE_LISTS = st.lists(st.sampled_from(EXPOSE_EXTRA), max_size=2, unique=True)
+_MAX_AGES = st.one_of(st.none(), st.integers(1, 86400), st.none(), st.sampled_from((0, -1)))
+_IDS = st.one_of(st.none(), st.text(ID_ALPHABET, min_size=1, max_size=16))
+
+
+@st.composite
+def rules(draw, index: int, marker: bool = True, ids: bool = False) -> dict:
+    """One valid CORSRule (boto3 form). With marker, ExposeHeaders starts with x-rule-N (N = index + 1), so the
+    rule that answered a request is visible in Access-Control-Expose-Headers, as in the hand-written tables."""
+    rule: dict[str, Any] = {"AllowedOrigins": draw(allowed_origins()), "AllowedMethods": draw(_METHOD_LISTS)}
+    headers = draw(_HEADER_LISTS)
+    if headers:
+        rule["AllowedHeaders"] = headers
+    expose = ([f"x-rule-{index + 1}"] if marker else []) + draw(_EXPOSE_LISTS)
+    if expose:
+        rule["ExposeHeaders"] = expose
+    max_age = draw(_MAX_AGES)
+    if max_age is not None:
+        rule["MaxAgeSeconds"] = max_age
+    rule_id = draw(_IDS) if ids else None
+    if rule_id is not None:
+        rule["ID"] = rule_id
+    return rule
+
+
+@st.composite
+def configurations(draw, min_rules: int = 1, max_rules: int = 4, marker: bool = True, ids: bool = False) -> list[dict]:
+    """A valid CORS configuration (a list of boto3 CORSRule dicts) of min_rules..max_rules rules."""
+    count = draw(st.integers(min_rules, max_rules))
+    config = [draw(rules(i, marker, ids)) for i in range(count)]
+    for i in range(1, count):
+        # Often a rule repeats the previous rule's origins and methods and differs in the rest: first-match
+        # selection (and servers that select on origin and method only) is only tested by overlapping rules.
+        if draw(_BOOL):
+            config[i]["AllowedOrigins"] = list(config[i - 1]["AllowedOrigins"])
+            config[i]["AllowedMethods"] = list(config[i - 1]["AllowedMethods"])
+    return config
+
+
+def _apply_defect(rule: dict, defect: str) -> None:
+    """Make one rule invalid in one of the ways §2.1 lists (rows 8-14)."""
+    methods = rule["AllowedMethods"]
+    if defect == "method-lower":
+        methods[0] = methods[0].lower()
+    elif defect == "method-patch":
+        methods.append("PATCH")
+    elif defect == "method-options":
+        methods.append("OPTIONS")
+    elif defect == "origin-two-stars":
+        rule["AllowedOrigins"].append("*.example*")
+    elif defect == "header-two-stars":
+        rule.setdefault("AllowedHeaders", []).append("*-amz-*")
+    elif defect == "expose-star":
+        rule.setdefault("ExposeHeaders", []).append("*")
+    elif defect == "expose-space":
+        rule.setdefault("ExposeHeaders", []).append("test header")
+
+
+@st.composite
+def any_configurations(draw, max_rules: int = 5) -> list[dict]:
+    """A configuration that is valid, or made invalid by up to two defects (for GEN-CFG-001)."""
+    config = draw(configurations(1, max_rules, marker=False, ids=True))
+    defects = draw(st.lists(st.tuples(st.sampled_from(DEFECTS), st.integers(0, len(config) - 1)), max_size=2))
+    for defect, index in defects:
+        _apply_defect(config[index], defect)
+    return config
+
+
+# ---- requests --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    """One generated request: a preflight (OPTIONS, unsigned) or an actual cross-origin request."""
+
+    kind: str                           # "preflight" or "actual"
+    method: str                         # HTTP verb ("OPTIONS" for a preflight)
+    origin: str | None
+    request_method: str | None = None   # Access-Control-Request-Method
+    request_headers: str | None = None  # Access-Control-Request-Headers (raw value)
+    resource: str = "object"            # "object" or "bucket"
+    signed: bool = False
+
+    @property
+    def key(self) -> str | None:
+        """The object key the request names (None for the bucket URL)."""
+        if self.resource == "bucket":
+            return None
+        return {"PUT": PUT_KEY, "DELETE": DELETE_KEY}.get(self.method, PROBE_KEY)
+
+    def headers(self) -> dict[str, str]:
+        """The CORS request headers (and Content-Type for a PUT); signing headers are added by the sender."""
+        out: dict[str, str] = {}
+        if self.origin is not None:
+            out["Origin"] = self.origin
+        if self.request_method is not None:
+            out["Access-Control-Request-Method"] = self.request_method
+        if self.request_headers is not None:
+            out["Access-Control-Request-Headers"] = self.request_headers
+        if self.method == "PUT":
+            out["Content-Type"] = "text/plain"
+        return out
+
+    def body(self) -> bytes | None:
+        """The request body (a PUT stores a small object)."""
+        return BODY if self.method == "PUT" else None
+
+    def model_request(self) -> model.Request:
+        """The request as conformance.behaviour.model sees it."""
+        return model.Request(method=self.method, origin=self.origin, request_method=self.request_method,
+                             request_headers=self.request_headers, resource=self.resource)
+
+    def expected(self, config: Sequence[Mapping] | None) -> model.Answer:
+        """The model's answer for this request on a bucket holding `config` (None = no configuration)."""
+        rules = None if config is None else [model.Rule.from_boto(r) for r in config]
+        if self.kind == "preflight":
+            return model.evaluate_preflight(rules, self.model_request())
+        return model.evaluate_actual(rules, self.model_request())
+
+    def public(self) -> dict[str, Any]:
+        """For reports."""
+        return {"kind": self.kind, "method": self.method, "resource": self.resource, "key": self.key,
+                "signed": self.signed, "headers": self.headers()}
+
+    def describe(self) -> str:
+        """One line: 'OPTIONS object Origin=... ACRM=... ACRH=...'."""
+        parts = [self.method, self.resource + ("" if self.kind == "preflight" else
+                                                (" signed" if self.signed else " anonymous"))]
+        for label, value in (("Origin", self.origin), ("ACRM", self.request_method),
+                             ("ACRH", self.request_headers)):
+            if value is not None:
+                parts.append(f"{label}={value!r}")
+        return " ".join(parts)
+
+
+def _fill(pattern: str, filler: str) -> str:
+    return pattern.replace("*", filler, 1)
+
+
+@st.composite
+def origins_for(draw, config: Sequence[Mapping]) -> str:
+    """An Origin that matches one of the configuration's patterns, nearly matches one, or is unrelated."""
+    mode = draw(st.sampled_from(("match", "near", "other")))
+    if mode == "other":
+        return draw(st.one_of(exact_origins, st.sampled_from(ODD_ORIGINS)))
+    rule = config[draw(st.integers(0, len(config) - 1))]
+    pattern = draw(st.sampled_from(rule["AllowedOrigins"]))
+    origin = _instantiate_origin(draw, pattern)
+    if mode == "match":
+        return origin
+    change = draw(st.sampled_from(("append-slash", "append-char", "drop-last", "drop-first", "swap-scheme",
+                                   "add-port", "prefix-char")))
+    if change == "append-slash":
+        return origin + "/"
+    if change == "append-char":
+        return origin + draw(st.sampled_from("x.0"))
+    if change == "drop-last":
+        return origin[:-1]
+    if change == "drop-first":
+        return origin[1:]
+    if change == "swap-scheme":
+        if origin.startswith("https://"):
+            return "http://" + origin[len("https://"):]
+        if origin.startswith("http://"):
+            return "https://" + origin[len("http://"):]
+        return "https://" + origin
+    if change == "add-port":
+        return origin + draw(st.sampled_from((":80", ":8443", ":1")))
+    return draw(st.sampled_from("xw.")) + origin
+
+
+@st.composite
+def header_names_for(draw, config: Sequence[Mapping]) -> str:
+    """A requested header name: one a rule allows (its pattern filled in), or any known name; odd case."""
+    patterns = [p for rule in config for p in rule.get("AllowedHeaders", ())]
+    if patterns and draw(_BOOL):
+        pattern = draw(st.sampled_from(patterns)).lower()
+        name = draw(_HEADER_NAME) if pattern == "*" else _fill(pattern, draw(_HEADER_FILLS))
+    else:
+        name = draw(_HEADER_NAME)
+    return restyle(name, draw(_STYLES))
+
+
+@st.composite
+def request_header_lists(draw, config: Sequence[Mapping]) -> str | None:
+    """An Access-Control-Request-Headers value (None = absent), with the separators browsers and clients use."""
+    if not draw(_BOOL):
+        return None
+    names = [draw(header_names_for(config)) for _ in range(draw(st.integers(1, 3)))]
+    return draw(_SEPARATOR).join(names)
+
+
+@st.composite
+def methods_for(draw, config: Sequence[Mapping]) -> str:
+    """One of the five methods, often one the configuration lists."""
+    listed = [m for rule in config for m in rule["AllowedMethods"] if m in METHOD_ORDER]
+    if listed and draw(_BOOL):
+        return draw(st.sampled_from(listed))
+    return draw(_METHOD)
+
+
+def _instantiate_origin(draw, pattern: str) -> str:
+    """An Origin the pattern matches ('*' filled from FILL; '*' alone: any exact origin)."""
+    return draw(exact_origins) if pattern == "*" else _fill(pattern, draw(_FILLS))
+
+
+@st.composite
+def preflights_for(draw, config: Sequence[Mapping], aim: bool | None = False) -> GenRequest:
+    """A preflight aimed at the configuration: Origin, Access-Control-Request-Method (one of the five methods,
+    as a browser sends), maybe Access-Control-Request-Headers, on the bucket or an object URL.
+
+    Without aim, origin, method and header names are drawn independently (matches, near misses, misses);
+    with aim, all three are drawn from one rule, so the request fully matches it (or an earlier rule); with
+    aim None, either way (drawn per request)."""
+    if aim is None:
+        aim = draw(_BOOL)
+    if not aim:
+        return GenRequest("preflight", "OPTIONS", draw(origins_for(config)), draw(methods_for(config)),
+                          draw(request_header_lists(config)), draw(_RESOURCE))
+    rule = config[draw(st.integers(0, len(config) - 1))]
+    origin = _instantiate_origin(draw, draw(st.sampled_from(rule["AllowedOrigins"])))
+    method = draw(st.sampled_from(rule["AllowedMethods"]))
+    patterns = rule.get("AllowedHeaders", [])
+    headers = None
+    if patterns and draw(_BOOL):
+        names = []
+        for _ in range(draw(st.integers(1, 3))):
+            pattern = draw(st.sampled_from(patterns)).lower()
+            name = draw(_HEADER_NAME) if pattern == "*" else _fill(pattern, draw(_HEADER_FILLS))
+            names.append(restyle(name, draw(_STYLES)))
+        headers = draw(_SEPARATOR).join(names)
+    return GenRequest("preflight", "OPTIONS", origin, method, headers, draw(_RESOURCE))
+
+
+@st.composite
+def actual_requests_for(draw, config: Sequence[Mapping]) -> GenRequest:
+    """An actual cross-origin request: GET/HEAD (object or bucket URL), PUT/DELETE of an object; signed or
+    anonymous; sometimes with Access-Control-Request-Method/-Headers (matched instead of the verb, §5)."""
+    verb = draw(st.sampled_from(("GET", "HEAD", "PUT", "DELETE")))
+    resource = draw(_RESOURCE) if verb in ("GET", "HEAD") else "object"
+    acrm = draw(methods_for(config)) if draw(_BOOL) else None
+    acrh = draw(request_header_lists(config)) if draw(_BOOL) else None
+    return GenRequest("actual", verb, draw(origins_for(config)), acrm, acrh, resource, draw(_BOOL))
+
+
+@st.composite
+def scenarios(draw, kind: str, aim: bool | None = False, max_rules: int = 4,
+              max_requests: int = 3) -> tuple[list[dict], list[GenRequest]]:
+    """A configuration and 1..max_requests requests aimed at it (several requests share one PutBucketCors).
+    kind: "preflight" or "actual"; aim: preflights that fully match a rule, or not, or None: both (see
+    preflights_for)."""
+    config = draw(configurations(1, max_rules))
+    if kind == "preflight":
+        make = preflights_for(config, aim)
+    else:
+        make = actual_requests_for(config)
+    requests = [draw(make) for _ in range(draw(st.integers(1, max_requests)))]
+    return config, requests
+
+
+def is_valid(config: Sequence[Mapping]) -> bool:
+    """Whether the model accepts the configuration with no open question about it."""
+    verdict = model.validate_rules(config)
+    return verdict.accepted and not verdict.open_questions
+
+
+# ---- running a property ----------------------------------------------------------------------------------
+
+EXPLORE_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)  # the whole budget, whatever fails
+SHRINK_PHASES = EXPLORE_PHASES + (Phase.shrink,)                 # no explain: it only re-asks the server
+
+
+def fuzz_settings(max_examples: int, shrink: bool = False) -> settings:
+    """Hypothesis settings of a property run: no example database (the seed alone decides), no deadline (a
+    server's latency is not the property), every health check that network I/O trips off; shrinking on request."""
+    return settings(
+        max_examples=max_examples, database=None, deadline=None, derandomize=False, print_blob=False,
+        report_multiple_bugs=False, verbosity=Verbosity.quiet,
+        phases=SHRINK_PHASES if shrink else EXPLORE_PHASES,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
+                               HealthCheck.large_base_example, HealthCheck.differing_executors,
+                               HealthCheck.function_scoped_fixture],
+    )
+
+
+def seeded(strategy: st.SearchStrategy, fuzz_seed: int, max_examples: int, shrink: bool = False,
+           explicit: Sequence[Any] = ()) -> Callable:
+    """Decorator: a hypothesis test drawing from strategy, seeded and budgeted as a property run is; the explicit
+    examples (known counterexamples) run first, whatever the budget and the seed."""
+    def wrap(fn: Callable) -> Callable:
+        test = given(strategy)(fn)
+        for value in reversed(explicit):
+            test = example(value)(test)
+        return seed(fuzz_seed)(fuzz_settings(max_examples, shrink)(test))
+    return wrap
+
+
+def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int) -> list:
+    """The examples a property run with this seed and budget explores, in order."""
+    out: list = []
+
+    @seeded(strategy, fuzz_seed, count)
+    def collect(example):
+        out.append(example)
+
+    collect()
+    return out
+
+
+# ---- reproducers -----------------------------------------------------------------------------------------
+
+BUCKET_VAR = "${BUCKET}"
+_SIGNING_HEADERS = {"authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "host",
+                    "content-length"}
+
+
+def _double_quoted(text: str) -> str:
+    """text inside double quotes for sh, with ${BUCKET} left to expand and nothing else expanding."""
+    parts = text.split(BUCKET_VAR)
+    escaped = [re.sub(r'([\\"$`])', r"\\\1", p) for p in parts]
+    return '"' + BUCKET_VAR.join(escaped) + '"'
+
+
+def curl_command(request: GenRequest, url: str, region: str, *, session_token: bool = False) -> str:
+    """A ready-to-run curl for the request. url may contain ${BUCKET}. Credentials stay shell variables
+    ("$AWS_ACCESS_KEY_ID"...): a signed request is signed by curl itself (--aws-sigv4)."""
+    parts = ["curl", "-sS", "-i"]
+    if request.method == "HEAD":
+        parts.append("--head")
+    elif request.method != "GET":
+        parts += ["-X", request.method]
+    parts.append(_double_quoted(url))
+    for name, value in request.headers().items():
+        if name.lower() in _SIGNING_HEADERS:
+            continue
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if request.body() is not None:
+        parts += ["--data-binary", shlex.quote(request.body().decode())]
+    if request.signed:
+        parts += ["--aws-sigv4", shlex.quote(f"aws:amz:{region}:s3"),
+                  "--user", '"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"',
+                  "-H", shlex.quote("x-amz-content-sha256: UNSIGNED-PAYLOAD")]
+        if session_token:
+            parts += ["-H", '"x-amz-security-token: $AWS_SESSION_TOKEN"']
+    return " ".join(parts)
+
+
+def aws_command(endpoint: str, region: str, *args: str) -> str:
+    """An `aws s3api` command against the endpoint (credentials from the usual AWS_* variables)."""
+    return " ".join(["aws", "s3api", *args, "--endpoint-url", shlex.quote(endpoint), "--region",
+                     shlex.quote(region)])
+
+
+def put_cors_command(config: Sequence[Mapping], endpoint: str, region: str) -> str:
+    """The PutBucketCors step as an aws CLI command."""
+    document = json.dumps({"CORSRules": list(config)}, separators=(",", ":"), ensure_ascii=False)
+    return aws_command(endpoint, region, "put-bucket-cors", "--bucket", '"$BUCKET"', "--cors-configuration",
+                       shlex.quote(document))
+
+
+def script(config: Sequence[Mapping] | None, request: GenRequest | None, *, endpoint: str, url: str | None,
+           region: str, session_token: bool = False) -> list[str]:
+    """Shell lines that rebuild the example on a fresh bucket: create it, put the object a GET/HEAD needs,
+    put the configuration, send the request (when there is one)."""
+    lines = ['export BUCKET="s3cors-repro-$(date +%s)"',
+             aws_command(endpoint, region, "create-bucket", "--bucket", '"$BUCKET"')]
+    if request is not None and request.kind == "actual" and request.key == PROBE_KEY:
+        lines.append(aws_command(endpoint, region, "put-object", "--bucket", '"$BUCKET"', "--key", PROBE_KEY,
+                                 "--body", "/dev/null"))
+    if config is not None:
+        lines.append(put_cors_command(config, endpoint, region))
+    if request is not None and url is not None:
+        lines.append(curl_command(request, url, region, session_token=session_token))
+    return lines
+
+
+def answer_view(answer: model.Answer) -> dict[str, Any]:
+    """The model's answer for a reproducer."""
+    view: dict[str, Any] = {"status": answer.status, "headers": dict(answer.headers),
+                            "rule": None if answer.matched_rule is None else answer.matched_rule + 1}
+    if answer.error_code:
+        view["error_code"] = answer.error_code
+    if answer.open_questions:
+        view["open_questions"] = list(answer.open_questions)
+    return view
+
+
+def describe_config(config: Sequence[Mapping]) -> str:
+    """A configuration on one line (compact JSON)."""
+    return json.dumps(list(config), separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""The target side: profiles and options, the HTTP layer and its evidence, buckets, local and embedded servers."""

@@ -1,0 +1,156 @@
+"""Buckets the run creates: unique names per run and worker, a registry, and removal at the end."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from conformance.errors import Inconclusive, InfraError, ServerError, Unsupported
+from conformance.target.http import S3, ApiResult
+
+PREFIX = "s3cors"
+
+
+def new_run_id() -> str:
+    """A run ID that sorts by time and is unique: UTC timestamp plus random letters."""
+    return time.strftime("%y%m%d%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+class Buckets:
+    """Creates buckets named s3cors-<run>-<worker>-<n>, remembers them and removes exactly those."""
+
+    def __init__(self, s3: S3, run_id: str, worker: str, *, keep: bool = False, journal: Journal | None = None) -> None:
+        self.s3 = s3
+        self.prefix = f"{PREFIX}-{run_id}-{worker}".lower()
+        self.keep = keep
+        self.journal = journal or Journal(None)
+        self.created: list[str] = []
+        self._n = 0
+
+    def next_name(self) -> str:
+        """A fresh name of this run and worker (also for buckets that must not exist)."""
+        self._n += 1
+        return f"{self.prefix}-{self._n:04d}"
+
+    def create(self) -> str:
+        """Create a new bucket and register it for removal."""
+        name = self.next_name()
+        self.journal.created(name)  # before the request: a crash right after it still leaves the name
+        try:
+            result = self.send_create(name)
+        except ServerError as exc:  # the bucket is a precondition of the case, not what it tests
+            raise Inconclusive(f"cannot create bucket {name}: {exc}") from None
+        if not result.ok:
+            raise InfraError(f"cannot create bucket {name}: {result.status} {result.code} {result.message or ''}".strip())
+        self.created.append(name)
+        return name
+
+    def send_create(self, name: str) -> ApiResult:
+        """Send CreateBucket for name with the target's bucket location (none when the target says none)."""
+        params: dict = {"Bucket": name}
+        if self.s3.target.location_constraint:
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.s3.target.location_constraint}
+        return self.s3.api("create_bucket", **params)
+
+    def remove(self, name: str) -> str | None:
+        """Delete one of our buckets with its objects; return a problem description or None."""
+        try:
+            try:
+                listing = self.s3.api("list_objects_v2", Bucket=name)
+            except Unsupported:
+                listing = None  # a target that cannot list: try the bucket alone
+            if listing is not None and listing.status == 404:
+                return None
+            for obj in listing.data.get("Contents", []) if listing is not None else []:
+                self.s3.api("delete_object", Bucket=name, Key=obj["Key"])
+            self._abort_uploads(name)
+            result = self.s3.api("delete_bucket", Bucket=name)
+        except (InfraError, ServerError, Unsupported) as exc:
+            return str(exc)
+        if result.ok or result.status == 404:
+            return None
+        return f"{result.status} {result.code}"
+
+    def _abort_uploads(self, name: str) -> None:
+        """Abort multipart uploads a case left open (they would keep the bucket from being deleted)."""
+        try:
+            uploads = self.s3.api("list_multipart_uploads", Bucket=name)
+        except Unsupported:
+            return
+        for upload in uploads.data.get("Uploads", []) if uploads.ok else []:
+            self.s3.api("abort_multipart_upload", Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+
+    def discard(self, name: str) -> None:
+        """Remove one bucket now (unless buckets are kept); on trouble it stays registered for cleanup()."""
+        if self.keep or name not in self.created:
+            return
+        if self.remove(name) is None:
+            self.created.remove(name)
+            self.journal.removed(name)
+
+    def cleanup(self) -> list[str]:
+        """Remove every bucket this registry created; return the names that could not be removed."""
+        if self.keep:
+            return []
+        left = []
+        for name in list(self.created):
+            problem = self.remove(name)
+            if problem is None:
+                self.created.remove(name)
+                self.journal.removed(name)
+            else:
+                left.append(f"{name} ({problem})")
+        return left
+
+
+class Journal:
+    """An append-only file of the bucket names a run created and removed, shared by its xdist workers.
+
+    The controller reads it at the end and removes what no worker removed, so an interrupted worker
+    leaves nothing behind, without ever listing buckets."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def _append(self, line: str) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:  # one short write per line: safe across processes
+            f.write(line + "\n")
+
+    def created(self, name: str) -> None:
+        """Note a bucket about to be created."""
+        self._append(f"+{name}")
+
+    def removed(self, name: str) -> None:
+        """Note a bucket removed."""
+        self._append(f"-{name}")
+
+    def pending(self) -> list[str]:
+        """Names created and not removed, in creation order."""
+        if self.path is None or not self.path.is_file():
+            return []
+        alive: dict[str, None] = {}
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("+"):
+                alive[line[1:]] = None
+            elif line.startswith("-"):
+                alive.pop(line[1:], None)
+        return list(alive)
+
+    def discard(self) -> None:
+        """Delete the journal if nothing in it is pending."""
+        if self.path is not None and not self.pending():
+            self.path.unlink(missing_ok=True)
+            try:
+                self.path.parent.rmdir()
+            except OSError:
+                pass
+
+
+def worker_id() -> str:
+    """The xdist worker name (gw0, gw1, ...) or 'main' without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
