@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.behaviour.tables import AREAS, Case
+from conformance.reports.evidence import exchange_text
 from conformance.paths import spec_path
 from conformance.behaviour.sources import source_links, spec_refs, spec_uri
 
@@ -126,22 +127,6 @@ def spec_links(source: str) -> list[tuple[str, str]]:
         if ref.anchors and not ref.problem:
             seen.setdefault(f"spec {ref.text}", spec_uri(ref.anchors[0]))
     return list(seen.items())
-
-
-def exchange_text(exchange: dict[str, Any]) -> tuple[str, str]:
-    """The redacted request and response of one exchange as plain text."""
-    request = [f"{exchange['method']} {exchange['url']}"]
-    request += [f"{k}: {v}" for k, v in exchange.get("request_headers") or []]
-    if exchange.get("request_body"):
-        request += ["", exchange["request_body"]]
-    if exchange.get("error"):
-        response = [f"(no response: {exchange['error']})"]
-    else:
-        response = [f"HTTP {exchange.get('status')}"]
-        response += [f"{k}: {v}" for k, v in exchange.get("response_headers") or []]
-        if exchange.get("response_body"):
-            response += ["", exchange["response_body"]]
-    return "\n".join(request), "\n".join(response)
 
 
 def step_for(exchange: dict[str, Any]) -> None:
