@@ -143,22 +143,23 @@ def step_for(exchange: dict[str, Any]) -> None:
         allure.attach(response, name="response", attachment_type=allure.attachment_type.TEXT)
 
 
-def write_environment(config: pytest.Config, meta: dict[str, Any], redact) -> None:
-    """environment.properties and categories.json for the Allure report (controller only)."""
+def write_environment(config: pytest.Config, document: dict[str, Any]) -> None:
+    """environment.properties and categories.json for the Allure report (controller only), from results.json
+    (`document`, as written: already redacted)."""
     directory = allure_dir(config)
     if directory is None:
         return
     directory.mkdir(parents=True, exist_ok=True)
-    target, suite = meta.get("target", {}), meta.get("suite", {})
+    target, suite = document.get("target", {}), document.get("suite", {})
     props = {
         "target": target.get("name"), "description": target.get("description"),
         "endpoint": target.get("endpoint_url"), "region": target.get("region"),
-        "addressing": target.get("addressing"), "expectations": meta.get("options", {}).get("expectations"),
+        "addressing": target.get("addressing"), "expectations": document.get("options", {}).get("expectations"),
         "suite.version": suite.get("version"), "suite.git_revision": suite.get("git_revision"),
-        "run_id": meta.get("run_id"), "started": meta.get("started"),
+        "run_id": document.get("run_id"), "started": document.get("started"),
     }
     lines = [f"{k}={_escape(str(v))}" for k, v in props.items() if v not in (None, "")]
-    (directory / "environment.properties").write_text(redact("\n".join(lines) + "\n"), encoding="utf-8")
+    (directory / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (directory / "categories.json").write_text(json.dumps(CATEGORIES, indent=1) + "\n", encoding="utf-8")
 
 

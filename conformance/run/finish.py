@@ -43,7 +43,7 @@ def finish(config: pytest.Config, state: State, *, failed: bool, bundle_dir: str
     document = write_results(state.reports_dir / "results.json", meta, list(records.values()), state.redactor)
     writers.write_all(document, state.reports_dir)
     write_new_counterexamples(state.reports_dir / NEW_COUNTEREXAMPLES, records.values())
-    allure_report.write_environment(config, meta, state.redactor.text)
+    allure_report.write_environment(config, document)  # Allure's directory: --alluredir
     if state.certify:
         ending.bundle = (Path(config.invocation_params.dir, bundle_dir) if bundle_dir else
                          state.reports_dir / "certification" / f"{state.target.name}-{state.run_id}")

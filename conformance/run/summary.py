@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from conformance.reports import writers
-from conformance.reports.results import summary_lines
+from conformance.behaviour.outcomes import OUTCOMES
+from conformance.reports.results import summarize
 from conformance.run.finish import NEW_COUNTEREXAMPLES, new_counterexamples
 from conformance.run.state import State
 from conformance.target import capabilities
@@ -28,7 +29,7 @@ def write_summary(tr, state: State) -> None:
         return
     tr.write_sep("=", f"S3 CORS conformance: {state.target.name} ({state.target.endpoint_url})")
     records = list(ending.records.values())
-    for line in summary_lines(records, requests=ending.requests, wall=time.monotonic() - state.started_monotonic):
+    for line in outcome_table(records, requests=ending.requests, wall=time.monotonic() - state.started_monotonic):
         tr.write_line(line)
     if state.unsupported:
         tr.write_line(f"every case unsupported: {state.unsupported}", yellow=True)
@@ -74,3 +75,19 @@ def browser_lines(state: State) -> list[str]:
                    if r["area"] == "BRW" and r.get("observations", {}).get("related_case", {}).get("outcome")
                    == "not run in this session")
     return browser_summary(state.ending.browser_disagreements, unlinked)
+
+
+def outcome_table(records: list[dict], *, requests: int, wall: float) -> list[str]:
+    """The terminal table: one row per area, one column per outcome that occurred."""
+    summary = summarize(records)
+    columns = [o for o in OUTCOMES if summary["by_outcome"][o]] or ["pass"]
+    width = max(len(c) for c in columns) + 1
+    head = "area  " + "".join(c.rjust(width) for c in columns) + "  total".rjust(7)
+    lines = [head]
+    for area, counts in summary["by_area"].items():
+        row = area.ljust(6) + "".join(str(counts[c]).rjust(width) for c in columns)
+        lines.append(row + str(sum(counts.values())).rjust(7))
+    lines.append("all".ljust(6) + "".join(str(summary["by_outcome"][c]).rjust(width) for c in columns)
+                 + str(len(records)).rjust(7))
+    lines.append(f"{len(records)} cases, {requests} HTTP requests, {wall:.1f} s wall time")
+    return lines
