@@ -45,7 +45,8 @@ class XdistHooks:
         if self.progress is not None and self.state.registry is not None:
             from conformance.run.progress import case_id_of
 
-            self.progress.expect([case_id_of(i) for i in ids], {c.id: c.area for c in self.state.registry.cases.values()})
+            areas = {c.id: c.area for c in self.state.registry.cases.values()}
+            self.progress.expect([case_id_of(i) for i in ids], areas)
 
     def pytest_handlecrashitem(self, crashitem, report, sched) -> None:
         """A worker died while running a case (SIGKILL, out of memory): the case still gets its one record,
