@@ -14,7 +14,7 @@ from conformance.behaviour.checks import OUTCOMES as CHECK_OUTCOMES, Verdict
 from conformance.reports.html_report import OUTCOMES as HTML_OUTCOMES
 from conformance.reports.junit import junit_tree
 from conformance.reports.matrix import cell
-from conformance.run.plugin import _shape_report
+from conformance.run.verdicts import shape_report as _shape_report
 from conformance.target.redact import Redactor
 from conformance.reports.results import summarize
 

@@ -11,7 +11,8 @@ from conformance.behaviour import model
 from conformance.behaviour.checks import Check
 from conformance.errors import ServerError
 from conformance.target.http import S3
-from conformance.run.plugin import CHECK, State, state_of
+from conformance.run.state import State, state_of
+from conformance.run.verdicts import CHECK
 from conformance.target.polling import poll as _poll
 from conformance.target.profiles import Target
 

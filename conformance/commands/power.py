@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"python -m conformance power: --fault: unknown fault(s) {', '.join(unknown)}", file=sys.stderr)
             return 2
         faults = {f: faults[f] for f in faults if f in args.fault}
-    from conformance.run.plugin import DEFAULT_FUZZ_EXAMPLES
+    from conformance.run.state import DEFAULT_FUZZ_EXAMPLES
 
     fuzz = DEFAULT_FUZZ_EXAMPLES if args.fuzz_examples is None else args.fuzz_examples
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="s3cors-power-"))

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.behaviour.tables import AREAS, Case
+from conformance.reports.evidence import exchange_text
 from conformance.paths import spec_path
 from conformance.behaviour.sources import source_links, spec_refs, spec_uri
 
@@ -128,22 +129,6 @@ def spec_links(source: str) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def exchange_text(exchange: dict[str, Any]) -> tuple[str, str]:
-    """The redacted request and response of one exchange as plain text."""
-    request = [f"{exchange['method']} {exchange['url']}"]
-    request += [f"{k}: {v}" for k, v in exchange.get("request_headers") or []]
-    if exchange.get("request_body"):
-        request += ["", exchange["request_body"]]
-    if exchange.get("error"):
-        response = [f"(no response: {exchange['error']})"]
-    else:
-        response = [f"HTTP {exchange.get('status')}"]
-        response += [f"{k}: {v}" for k, v in exchange.get("response_headers") or []]
-        if exchange.get("response_body"):
-            response += ["", exchange["response_body"]]
-    return "\n".join(request), "\n".join(response)
-
-
 def step_for(exchange: dict[str, Any]) -> None:
     """One Allure step for one recorded (already redacted) exchange, request and response attached."""
     import allure
@@ -158,22 +143,23 @@ def step_for(exchange: dict[str, Any]) -> None:
         allure.attach(response, name="response", attachment_type=allure.attachment_type.TEXT)
 
 
-def write_environment(config: pytest.Config, meta: dict[str, Any], redact) -> None:
-    """environment.properties and categories.json for the Allure report (controller only)."""
+def write_environment(config: pytest.Config, document: dict[str, Any]) -> None:
+    """environment.properties and categories.json for the Allure report (controller only), from results.json
+    (`document`, as written: already redacted)."""
     directory = allure_dir(config)
     if directory is None:
         return
     directory.mkdir(parents=True, exist_ok=True)
-    target, suite = meta.get("target", {}), meta.get("suite", {})
+    target, suite = document.get("target", {}), document.get("suite", {})
     props = {
         "target": target.get("name"), "description": target.get("description"),
         "endpoint": target.get("endpoint_url"), "region": target.get("region"),
-        "addressing": target.get("addressing"), "expectations": meta.get("options", {}).get("expectations"),
+        "addressing": target.get("addressing"), "expectations": document.get("options", {}).get("expectations"),
         "suite.version": suite.get("version"), "suite.git_revision": suite.get("git_revision"),
-        "run_id": meta.get("run_id"), "started": meta.get("started"),
+        "run_id": document.get("run_id"), "started": document.get("started"),
     }
     lines = [f"{k}={_escape(str(v))}" for k, v in props.items() if v not in (None, "")]
-    (directory / "environment.properties").write_text(redact("\n".join(lines) + "\n"), encoding="utf-8")
+    (directory / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (directory / "categories.json").write_text(json.dumps(CATEGORIES, indent=1) + "\n", encoding="utf-8")
 
 

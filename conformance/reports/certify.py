@@ -1,6 +1,6 @@
 """Certification runs (--certify): every case, no expectation file, no deselection, and a bundle directory
-with the product's metadata, results.json, JUnit, the HTML report, per-case evidence and a SHA-256 manifest
-that `python -m conformance verify BUNDLE` checks.
+with the product's metadata, results.json, every report format (reports/writers.py), per-case evidence and a
+SHA-256 manifest that `python -m conformance verify BUNDLE` checks.
 
 Exit status of verify: 0 every file matches the manifest; 1 the bundle is not intact (a file changed, missing
 or added); 2 bad input (no such directory, or no manifest in it)."""
@@ -13,14 +13,14 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conformance.reports.allure_report import exchange_text
 from conformance.errors import SuiteUsageError
 from conformance.behaviour.outcomes import VERDICTS
 from conformance.paths import PACKAGE_DIR
+from conformance.reports import writers
+from conformance.reports.evidence import case_text
 
 MANIFEST = "MANIFEST.sha256"
 PRODUCT_FIELDS = (("--vendor", "vendor"), ("--product", "product"), ("--product-version", "version"))
@@ -66,20 +66,6 @@ def product_metadata(values: dict[str, str | None]) -> dict[str, str]:
     return {key: values[key].strip() for _, key in PRODUCT_FIELDS}
 
 
-def _evidence_text(record: dict[str, Any]) -> str:
-    lines = [f"{record['id']} [{record['level']}] {record.get('title', '')}", f"source: {record.get('source', '')}",
-             f"outcome: {record['outcome']}", f"reason: {record.get('reason') or '-'}", "", "checks:"]
-    lines += [f"  {'ok  ' if c.get('ok') else 'MISS'} [{c.get('level')}] {c.get('what')}: expected "
-              f"{json.dumps(c.get('expected'), ensure_ascii=False)}, got {json.dumps(c.get('actual'), ensure_ascii=False)}"
-              for c in record.get("checks") or []] or ["  (none)"]
-    if record.get("observations"):
-        lines += ["", "observations:", json.dumps(record["observations"], indent=1, ensure_ascii=False)]
-    for n, exchange in enumerate(record.get("exchanges") or [], 1):
-        request, response = exchange_text(exchange)
-        lines += ["", f"--- exchange {n} {exchange.get('note') or ''}".rstrip(), request, "", response]
-    return "\n".join(lines) + "\n"
-
-
 def sha256(path: Path) -> str:
     """Hex SHA-256 of a file."""
     digest = hashlib.sha256()
@@ -107,14 +93,13 @@ def write_bundle(bundle: Path, reports_dir: Path, document: dict, product: dict[
         "outcomes": summary,
     }
     (bundle / "product.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    for name in ("results.json", "junit.xml", "report.html"):
-        source = reports_dir / name
-        if source.is_file():
-            (bundle / name).write_bytes(source.read_bytes())
+    results = reports_dir / "results.json"  # the run's record as written; every format is made from it
+    (bundle / results.name).write_bytes(results.read_bytes())
+    writers.write_all(document, bundle)
     evidence = bundle / "evidence"
     evidence.mkdir(exist_ok=True)
     for record in document["cases"]:
-        (evidence / f"{record['id']}.txt").write_text(_evidence_text(record), encoding="utf-8")
+        (evidence / f"{record['id']}.txt").write_text(case_text(record), encoding="utf-8")
     files = sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != MANIFEST)
     manifest = "".join(f"{sha256(p)}  {p.relative_to(bundle).as_posix()}\n" for p in files)
     (bundle / MANIFEST).write_text(manifest, encoding="utf-8")

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.reports.allure_report import exchange_text
 from conformance.behaviour.tables import AREAS, LEVELS
 from conformance.behaviour.outcomes import JUDGED, OUTCOMES
 from conformance.paths import spec_path
 from conformance.behaviour.sources import source_links
+from conformance.reports.evidence import exchange_text
 from conformance.reports.spec_html import link_refs, render_spec
 
 CSS = """

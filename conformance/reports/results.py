@@ -1,4 +1,4 @@
-"""results.json: the single record of a run that every report is made from, and the terminal summary."""
+"""results.json: the single record of a run that every report is made from."""
 
 from __future__ import annotations
 
@@ -101,19 +101,3 @@ def run_meta(*, target: dict, options: dict, started: str, finished: str, durati
         "run_id": run_id, "target": target, "options": options, "started": started, "finished": finished,
         "duration_s": round(duration, 3), "http_requests": requests, "interrupted": interrupted,
     }
-
-
-def summary_lines(records: list[dict], *, requests: int, wall: float) -> list[str]:
-    """The terminal table: one row per area, one column per outcome that occurred."""
-    summary = summarize(records)
-    columns = [o for o in OUTCOMES if summary["by_outcome"][o]] or ["pass"]
-    width = max(len(c) for c in columns) + 1
-    head = "area  " + "".join(c.rjust(width) for c in columns) + "  total".rjust(7)
-    lines = [head]
-    for area, counts in summary["by_area"].items():
-        row = area.ljust(6) + "".join(str(counts[c]).rjust(width) for c in columns)
-        lines.append(row + str(sum(counts.values())).rjust(7))
-    lines.append("all".ljust(6) + "".join(str(summary["by_outcome"][c]).rjust(width) for c in columns)
-                 + str(len(records)).rjust(7))
-    lines.append(f"{len(records)} cases, {requests} HTTP requests, {wall:.1f} s wall time")
-    return lines

@@ -37,15 +37,22 @@ class Buckets:
     def create(self) -> str:
         """Create a new bucket and register it for removal."""
         name = self.next_name()
-        self.journal.created(name)  # before the request: a crash right after it still leaves the name
         try:
-            result = self.send_create(name)
+            result = self.try_create(name)
         except ServerError as exc:  # the bucket is a precondition of the case, not what it tests
             raise Inconclusive(f"cannot create bucket {name}: {exc}") from None
         if not result.ok:
             raise InfraError(f"cannot create bucket {name}: {result.status} {result.code} {result.message or ''}".strip())
-        self.created.append(name)
         return name
+
+    def try_create(self, name: str) -> ApiResult:
+        """Send CreateBucket for a fresh name and register the bucket when it was created; the answer.
+        No answer (InfraError, ServerError, Unsupported) propagates; the name stays in the journal."""
+        self.journal.created(name)  # before the request: a crash right after it still leaves the name
+        result = self.send_create(name)
+        if result.ok:
+            self.created.append(name)
+        return result
 
     def send_create(self, name: str) -> ApiResult:
         """Send CreateBucket for name with the target's bucket location (none when the target says none)."""

@@ -37,13 +37,3 @@ class EmbeddedMoto:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-
-def _reference(target):
-    from conformance.reference.server import ReferenceServer
-
-    return ReferenceServer.for_target(target)
-
-
-# In-process launchers by profile `launch` value; each is called with the resolved Target.
-LAUNCHERS = {"embedded-moto": EmbeddedMoto, "reference": _reference}

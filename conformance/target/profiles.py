@@ -11,12 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.target.capabilities import Capability, stated
-from conformance.target.embedded import LAUNCHERS as IN_PROCESS_LAUNCHERS
+from conformance.target.launchers import LAUNCHERS as LAUNCHER_KINDS
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 
 DEFAULT_TARGET = "moto"
-LAUNCHERS = tuple(sorted(("server", *IN_PROCESS_LAUNCHERS)))
+LAUNCHERS = tuple(sorted(LAUNCHER_KINDS))
 OWNER_MODES = ("enforced", "ignored")
 ADDRESSING = ("path", "virtual")
 # Placeholder credentials for targets that accept any (moto, LocalStack); not secrets.
