@@ -626,6 +626,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         state.recorder.current = None  # teardown exchanges (cleanup) belong to no case
     report.s3cors = build_record(case, verdict, check, item.stash.get(EXCHANGES, []), nodeid=item.nodeid,
                                  duration=report.duration, expectation=expectation, worker=worker_id())
+    report.s3cors["http_requests"] = state.recorder.case_requests if state.recorder else 0
     _shape_report(report, item, case, verdict, state.redactor)
     return report
 

@@ -95,10 +95,22 @@ class Recorder:
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
-        self.current: list[dict] | None = None
+        self._current: list[dict] | None = None
+        self.case_requests = 0  # requests of the case that runs (or ran last), trimmed evidence included
         self.on_exchange: Callable[[dict], None] | None = None  # e.g. an Allure step per exchange of a case
         self.total = 0
         self._pending = threading.local()
+
+    @property
+    def current(self) -> list[dict] | None:
+        """The exchange list of the case that is running (None between cases)."""
+        return self._current
+
+    @current.setter
+    def current(self, exchanges: list[dict] | None) -> None:
+        if exchanges is not None and exchanges is not self._current:
+            self.case_requests = 0
+        self._current = exchanges
 
     def add(self, method: str, url: str, request_headers, request_body, *, status: int | None = None,
             response_headers=None, response_body=None, error: str | None = None, note: str = "",
@@ -119,6 +131,7 @@ class Recorder:
             "ms": round((time.monotonic() - started) * 1000, 1) if started else None,
         }
         if self.current is not None:
+            self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
             if self.on_exchange is not None:
