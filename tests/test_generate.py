@@ -358,3 +358,16 @@ def test_a_shared_store_asks_the_server_once_per_configuration_and_request():
     three = gen.GenRequest("preflight", "OPTIONS", "null", "PUT")
     second.answers(config, [one, three])  # the configuration is in effect: only the new request is sent
     assert s3.sent == [("OPTIONS", "null", "PUT")] and second.stats == {"requests": 1}
+
+
+def test_power_counts_the_bucket_a_generated_case_names():
+    """A preflight property that checked only answers other cases asked for has no exchange on the shared
+    bucket; power still runs it against the faults that bucket saw (observation 'bucket')."""
+    from conformance.commands.power import affected_by
+
+    run = {"cases": [
+        {"id": "GEN-PRE-HDR-006", "exchanges": [], "observations": {"bucket": "shared"}},
+        {"id": "PRE-METH-001", "exchanges": [{"url": "http://h/own/k"}], "observations": {}},
+    ]}
+    trace = {"shared": ["FLT-PRE-004"], "own": ["FLT-SEL-001"], "": ["FLT-ACT-005"]}
+    assert affected_by(run, trace) == {"GEN-PRE-HDR-006": {"FLT-PRE-004"}, "PRE-METH-001": {"FLT-SEL-001"}}

@@ -315,6 +315,7 @@ class Property:
         check.observe("seed", state.fuzz_seed)
         check.observe("examples", state.fuzz_examples)
         check.observe("known_counterexamples", len(self.known))
+        check.observe("bucket", self.bucket)  # also when every answer came from another case's exchanges
         check.observe("reproduce", f"pytest --case {self.case.id} --fuzz-seed {state.fuzz_seed} "
                                    f"--fuzz-examples {state.fuzz_examples} --target {self.s3.target.name}")
         try:
