@@ -12,7 +12,6 @@ Budget and seed: --fuzz-examples N (0: the properties are not run and are report
 
 from __future__ import annotations
 
-
 from hypothesis import assume
 
 from conformance.behaviour import generate as gen
@@ -20,7 +19,7 @@ from conformance.behaviour.tables import cases
 from conformance.behaviour.checks import Check
 from conformance.behaviour.cors import (ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, check_actual, check_allowed_headers,
                                         check_preflight)
-from conformance.run.properties import Answers, Property, config_key, fuzz_enabled, summary
+from conformance.run.properties import Answers, Property, config_key, fuzz_enabled, shared_store, summary
 from conformance.target.http import ApiResult, Response
 from conformance.cases.steps import LIST_MEMBERS, as_multisets, put_rules
 
@@ -181,10 +180,5 @@ def test_generated_property(case, check, s3, buckets, poll, s3cors, shared_answe
         store = Answers(s3, request.getfixturevalue("bucket"), poll)
         RUNS[prop](Property(case, check, s3, store, s3cors))
         return
-    if "preflight" not in shared_answers:  # the first preflight property of this worker creates the bucket
-        start = s3.recorder.mark()
-        try:
-            shared_answers["preflight"] = Answers(s3, buckets.create(), poll)
-        finally:
-            s3.recorder.annotate(start, "shared setup (the bucket of every GEN-PRE case in this worker)")
-    _run_preflight_property(Property(case, check, s3, shared_answers["preflight"], s3cors), prop)
+    store = shared_store(shared_answers, "preflight", s3, buckets, poll)
+    _run_preflight_property(Property(case, check, s3, store, s3cors), prop)

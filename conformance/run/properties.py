@@ -118,6 +118,18 @@ class Answers:
         return resp
 
 
+def shared_store(shared: dict, name: str, s3: S3, buckets, poll: Callable) -> Answers:
+    """The worker's store `name` in `shared` (a session fixture's dict); the first case that asks creates its
+    bucket, and that case's evidence notes the creation as shared set-up."""
+    if name not in shared:
+        start = s3.recorder.mark()
+        try:
+            shared[name] = Answers(s3, buckets.create(), poll)
+        finally:
+            s3.recorder.annotate(start, f"shared setup (the bucket of the {name} properties in this worker)")
+    return shared[name]
+
+
 class Property:
     """One property run: the case, its Answers store, cached configuration-API answers, counters, evidence.
 
