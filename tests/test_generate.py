@@ -1,6 +1,8 @@
 """The generated properties' own machinery (conformance/behaviour/generate.py): strategies make what the model accepts,
 the same seed makes the same examples (also in another process), reproducers are ready to run and never
-carry a credential, and the GEN module reports --fuzz-examples 0 as unsupported."""
+carry a credential, and the GEN module reports --fuzz-examples 0 as unsupported. The engine
+(conformance/run/properties.py): the preflight properties share a bucket and its answers, evidence is kept through
+the recorder, independent requests go through target/inflight.gather."""
 
 from __future__ import annotations
 
@@ -214,6 +216,10 @@ def test_seed_and_budget_are_recorded(suite):
     assert record["observations"]["examples_checked"] >= 1
     assert "--fuzz-seed 7" in record["observations"]["reproduce"]
     assert results["options"]["fuzz_seed"] == 7 and record["exchanges"]
+    # What the passing property checked: each check that held, with the number of examples it held in.
+    assert record["checks"] and all(c["ok"] for c in record["checks"])
+    assert any(f"held in all {record['observations']['examples_checked']} generated examples" in c["what"]
+               for c in record["checks"])
 
 
 def test_a_failing_property_reports_its_minimal_example(suite):
@@ -229,3 +235,139 @@ def test_a_failing_property_reports_its_minimal_example(suite):
     assert repro["got"]["headers"]["access-control-allow-origin"] == repro["request"]["headers"]["Origin"]
     assert repro["curl"].startswith("curl ") and "put-bucket-cors" in repro["put_bucket_cors"]
     assert any("minimal" in x["note"] for x in record["exchanges"])
+
+
+def test_the_preflight_properties_share_one_bucket_and_its_answers(suite):
+    """The second preflight property checks the answers the first one asked for (and says whose they are), so
+    it sends far fewer requests for the same number of checked examples; what held is recorded as checks."""
+    result, results = suite("--case", "GEN-PRE-RULE-001", "--case", "GEN-PRE-HDR-004", "--fuzz-examples", "10",
+                            "--expectations", "none", "-p", "no:randomly")
+    records = {c["id"]: c for c in results["cases"]}
+    first, second = records["GEN-PRE-RULE-001"], records["GEN-PRE-HDR-004"]
+    assert second["observations"]["answers_reused"]["from"]["GEN-PRE-RULE-001"] >= 10
+    assert second["observations"]["examples_checked"] >= 10
+    assert second["http_requests"] < first["http_requests"] / 2
+    assert any(x["note"].startswith("shared setup") for x in first["exchanges"])
+    for record in records.values():
+        held = [c for c in record["checks"] if c["ok"]]
+        assert all("generated examples it was checked in" in c["what"] for c in held)
+
+
+# ---- the engine's pieces: independent requests, evidence through the recorder, a shared store -----------------
+
+
+def test_gather_runs_every_call_in_order_and_raises_the_first_problem_after_all():
+    from conformance.target.inflight import gather
+
+    ran = []
+
+    def call(n, fail=False):
+        def run():
+            ran.append(n)
+            if fail:
+                raise ValueError(n)
+            return n * 10
+        return run
+
+    assert gather([call(1), call(2), call(3)]) == [10, 20, 30]
+    ran.clear()
+    with pytest.raises(ValueError, match="2"):
+        gather([call(1), call(2, True), call(3, True), call(4)])
+    assert ran == [1, 2, 3, 4]
+    assert gather([]) == []
+
+
+def test_recorder_keeps_part_of_a_cases_evidence():
+    from conformance.target.http import Recorder
+
+    recorder = Recorder(Redactor())
+    assert recorder.mark() == 0 and recorder.since(0) == []
+    recorder.trim(0, 0)  # no case running: nothing to do
+    exchanges: list[dict] = []
+    recorder.current = exchanges
+    for n in range(5):
+        recorder.add("OPTIONS", f"http://h/b/{n}", [], None, status=200, note=f"n{n}")
+    assert recorder.case_requests == 5 and recorder.mark() == 5
+    kept = recorder.since(3)
+    assert [x["note"] for x in kept] == ["n3", "n4"]
+    recorder.trim(3, 2)  # never drops before `since`
+    assert len(exchanges) == 3
+    recorder.annotate(1, "shared setup")
+    assert [x["note"] for x in exchanges] == ["n0", "shared setup: n1", "shared setup: n2"]
+    recorder.trim(0, 1)
+    recorder.restore(kept, "minimal example (MUST)")
+    assert [(x["seq"], x["note"]) for x in exchanges] == [
+        (1, "n0"), (2, "minimal example (MUST): n3"), (3, "minimal example (MUST): n4")]
+    assert recorder.case_requests == 5  # requests made, whatever the evidence keeps
+    recorder.current = None
+    assert recorder.case_requests == 5  # still readable once the case ended
+    recorder.current = []
+    assert recorder.case_requests == 0
+
+
+class _FakeS3:
+    """Just enough of conformance.target.http.S3 for an Answers store: every configuration accepted."""
+
+    def __init__(self):
+        from conformance.target.http import Recorder
+
+        self.recorder = Recorder(Redactor())
+        self.rules: list = []
+        self.sent: list = []
+
+    def api(self, operation, **params):
+        from conformance.target.http import ApiResult
+
+        self.sent.append(operation)
+        if operation == "put_bucket_cors":
+            self.rules = params["CORSConfiguration"]["CORSRules"]
+            return ApiResult(operation, 200)
+        return ApiResult(operation, 200, data={"CORSRules": self.rules})
+
+    def preflight(self, bucket, key, origin, method, request_headers=None, note=""):
+        from conformance.target.http import Response
+
+        self.sent.append(("OPTIONS", origin, method))
+        return Response(200, [("Access-Control-Allow-Origin", origin or "")], b"")
+
+
+def test_a_shared_store_asks_the_server_once_per_configuration_and_request():
+    from types import SimpleNamespace
+
+    from conformance.behaviour.checks import Check
+    from conformance.behaviour.tables import registry
+    from conformance.run.properties import Answers, Property
+
+    s3 = _FakeS3()
+    store = Answers(s3, "b", lambda fetch, done: fetch())
+    state = SimpleNamespace(fuzz_seed=1, fuzz_examples=1)
+    cases = registry().cases
+    first, second = (Property(cases[i], Check(cases[i]), s3, store, state)
+                     for i in ("GEN-PRE-RULE-001", "GEN-PRE-HDR-001"))
+    config = [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]
+    one = gen.GenRequest("preflight", "OPTIONS", "https://a.example", "GET")
+    two = gen.GenRequest("preflight", "OPTIONS", "https://b.example", "GET")
+    assert [r.status for r in first.answers(config, [one, two])] == [200, 200]
+    assert s3.sent == ["put_bucket_cors", "get_bucket_cors", ("OPTIONS", "https://a.example", "GET"),
+                       ("OPTIONS", "https://b.example", "GET")]
+    s3.sent.clear()
+    got = second.answers(config, [two, one])
+    assert s3.sent == [] and [r.header("Access-Control-Allow-Origin") for r in got] == [two.origin, one.origin]
+    assert second.reused == {"GEN-PRE-RULE-001": 2} and not second.stats
+    assert first.stats == {"PutBucketCors": 1, "GetBucketCors": 1, "requests": 2}
+    three = gen.GenRequest("preflight", "OPTIONS", "null", "PUT")
+    second.answers(config, [one, three])  # the configuration is in effect: only the new request is sent
+    assert s3.sent == [("OPTIONS", "null", "PUT")] and second.stats == {"requests": 1}
+
+
+def test_power_counts_the_bucket_a_generated_case_names():
+    """A preflight property that checked only answers other cases asked for has no exchange on the shared
+    bucket; power still runs it against the faults that bucket saw (observation 'bucket')."""
+    from conformance.commands.power import affected_by
+
+    run = {"cases": [
+        {"id": "GEN-PRE-HDR-006", "exchanges": [], "observations": {"bucket": "shared"}},
+        {"id": "PRE-METH-001", "exchanges": [{"url": "http://h/own/k"}], "observations": {}},
+    ]}
+    trace = {"shared": ["FLT-PRE-004"], "own": ["FLT-SEL-001"], "": ["FLT-ACT-005"]}
+    assert affected_by(run, trace) == {"GEN-PRE-HDR-006": {"FLT-PRE-004"}, "PRE-METH-001": {"FLT-SEL-001"}}

@@ -2,7 +2,8 @@
 aimed at them, the hypothesis settings of a property run (seeded, budgeted), and minimal reproducers (the
 configuration, the request, what the model expected, what the server answered, ready-to-run commands).
 
-Everything here is pure (no I/O); conformance/cases/test_generated.py sends the examples.
+Everything here is pure (no I/O); conformance/run/properties.py runs the examples against a target, with the
+property bodies of conformance/cases/test_generated.py.
 """
 
 from __future__ import annotations

@@ -99,6 +99,13 @@ def poll(s3cors: State) -> Callable:
 
 
 @pytest.fixture(scope="session")
+def shared_answers() -> dict:
+    """What the generated preflight properties of this worker share: one bucket and every answer it gave
+    (conformance/run/properties.py Answers), created by the first of them."""
+    return {}
+
+
+@pytest.fixture(scope="session")
 def _shared_configs() -> dict:
     """Buckets holding the tables' named configurations, created once per session (and worker)."""
     return {}

@@ -60,6 +60,10 @@ def affected_by(run: dict, trace: dict[str, list[str]]) -> dict[str, set[str]]:
         for exchange in record.get("exchanges", []):
             bucket = unquote(urlsplit(exchange["url"]).path).lstrip("/").split("/", 1)[0]
             faults.update(trace.get(bucket, ()))
+        # A generated case names the bucket its examples used: it may have checked answers another case asked for.
+        named = (record.get("observations") or {}).get("bucket")
+        if named:
+            faults.update(trace.get(named, ()))
         found[record["id"]] = faults
     return found
 

@@ -34,6 +34,7 @@ def record_case(state: State, item: pytest.Item, case: Case, call: pytest.CallIn
     verdict = apply_expectation(outcome, reason, expectation, server_error_of(exc))
     report.s3cors = build_record(case, verdict, check, item.stash.get(EXCHANGES, []), nodeid=item.nodeid,
                                  duration=report.duration, expectation=expectation, worker=worker_id())
+    report.s3cors["http_requests"] = state.recorder.case_requests if state.recorder else 0
     shape_report(report, item, case, verdict, state.redactor)
 
 

@@ -95,10 +95,22 @@ class Recorder:
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
-        self.current: list[dict] | None = None
+        self._current: list[dict] | None = None
+        self.case_requests = 0  # requests of the case that runs (or ran last), trimmed evidence included
         self.on_exchange: Callable[[dict], None] | None = None  # e.g. an Allure step per exchange of a case
         self.total = 0
         self._pending = threading.local()
+
+    @property
+    def current(self) -> list[dict] | None:
+        """The exchange list of the case that is running (None between cases)."""
+        return self._current
+
+    @current.setter
+    def current(self, exchanges: list[dict] | None) -> None:
+        if exchanges is not None and exchanges is not self._current:
+            self.case_requests = 0
+        self._current = exchanges
 
     def add(self, method: str, url: str, request_headers, request_body, *, status: int | None = None,
             response_headers=None, response_body=None, error: str | None = None, note: str = "",
@@ -119,6 +131,7 @@ class Recorder:
             "ms": round((time.monotonic() - started) * 1000, 1) if started else None,
         }
         if self.current is not None:
+            self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
             if self.on_exchange is not None:
@@ -149,6 +162,34 @@ class Recorder:
                  status=response_dict.get("status_code"), response_headers=list(response_dict["headers"].items()),
                  response_body=resp_body if isinstance(resp_body, (bytes, str)) else None,
                  note=note, started=started)
+
+    # Evidence of the running case: positions in its exchange list, so that an engine running many examples
+    # (conformance/run/properties.py) can keep some of them without holding the list itself.
+    def mark(self) -> int:
+        """The position the next exchange of the running case will take (0 when no case is running)."""
+        return len(self.current) if self.current is not None else 0
+
+    def since(self, mark: int) -> list[dict]:
+        """Copies of the running case's exchanges from mark on."""
+        return [dict(x) for x in (self.current or [])[mark:]]
+
+    def trim(self, since: int, keep: int) -> None:
+        """Drop the running case's exchanges from position max(since, keep) on (the first `keep` stay)."""
+        if self.current is not None and len(self.current) > max(since, keep):
+            del self.current[max(since, keep):]
+
+    def annotate(self, since: int, note: str) -> None:
+        """Prefix the note of the running case's exchanges from since on with `note`."""
+        for exchange in (self.current or [])[since:]:
+            exchange["note"] = f"{note}: {exchange['note']}" if exchange.get("note") else note
+
+    def restore(self, exchanges: list[dict], note: str) -> None:
+        """Append exchanges kept earlier (see since) to the running case's evidence, noted, renumbered."""
+        if self.current is None:
+            return
+        self.current.extend({**x, "note": f"{note}: {x.get('note', '')}"} for x in exchanges)
+        for seq, exchange in enumerate(self.current, 1):
+            exchange["seq"] = seq
 
     def last_attempts(self) -> int:
         """How many attempts the last boto3 call of this thread made (its retries included)."""
