@@ -29,7 +29,7 @@ from conformance.target.http import S3, Recorder, TLSProblem, speaks_tls
 from conformance.paths import PACKAGE_DIR
 from conformance.target.redact import Redactor
 from conformance.reports import allure_report as allure_support, certify
-from conformance.target import capabilities, options
+from conformance.target import capabilities, inflight, options
 from conformance.reports.html_report import write_html
 from conformance.reports.junit import write_junit
 from conformance.behaviour.outcomes import OUTCOMES, outcome as outcome_row
@@ -42,7 +42,7 @@ DEFAULT_FUZZ_SEED = 20261127  # fixed, so CI verdicts are reproducible; --fuzz-s
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    *TARGET_OPTIONS,
+    *TARGET_OPTIONS, options.CONCURRENCY_OPTION,
     ("--expectations", "S3CORS_EXPECTATIONS", {"metavar": "NAME|PATH|none",
      "help": "known deviations: fixtures/expectations/NAME.toml, a path, or none (default: from the profile)"}),
     ("--expected-bucket-owner", "S3CORS_EXPECTED_BUCKET_OWNER", {"choices": ["enforced", "ignored"],
@@ -391,7 +391,10 @@ def _configure(config: pytest.Config, state: State) -> None:
                 raise SuiteUsageError(f"{flag}: must be a number of seconds above 0 and below 3600, not {value}")
             setattr(state, attr, value)
     _fuzz_and_browser_options(config, state)
-    state.options = {"cases": state.case_patterns, "keep_buckets": state.keep_buckets,
+    concurrency = options.concurrency(_option(config, "--concurrency"))  # the run's, shared by its workers
+    inflight.set_limit(options.per_worker(concurrency, config.workerinput["workercount"]) if state.is_worker
+                       else concurrency)
+    state.options = {"concurrency": concurrency, "cases": state.case_patterns, "keep_buckets": state.keep_buckets,
                      "fuzz_examples": state.fuzz_examples, "fuzz_seed": state.fuzz_seed, "browser": state.browser,
                      "propagation_timeout": state.propagation_timeout, "request_timeout": state.request_timeout,
                      "expectations": state.target.expectations, "xdist_workers": _numprocesses(config)}
