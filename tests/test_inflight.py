@@ -113,3 +113,27 @@ def test_bad_limits_are_refused():
     for bad in (0, -1, inflight.MAX_CONCURRENCY + 1):
         with pytest.raises(ValueError):
             inflight.set_limit(bad)
+
+
+def test_buckets_done_with_are_removed_together_and_the_rest_at_the_end(limit):
+    """discard() removes buckets in batches of the concurrency (at once with 1), each with its objects, and
+    cleanup() everything still there; exchanges outside a case are counted, not kept."""
+    from conformance.target.buckets import Buckets
+    from conformance.target.http import S3
+    from conformance.target.profiles import Credentials, Settings, resolve_target
+    from suiterun import MotoServer
+
+    with MotoServer() as moto:
+        target, _ = resolve_target(Settings(endpoint_url=moto.url))
+        s3 = S3(target, Credentials("k", "s"), Recorder(Redactor()))
+        registry = Buckets(s3, "000000000000-abcdef", "main")
+        names = inflight.gather([registry.create for _ in range(limit + 1)])
+        for name in names:
+            moto.client.put_object(Bucket=name, Key="a", Body=b"x")
+            moto.client.put_object(Bucket=name, Key="b/c", Body=b"x")
+        for i, name in enumerate(names[:limit], 1):
+            registry.discard(name)
+            assert (set(names[:limit]) & moto.names()) == (set() if i == limit else set(names[:limit])), i
+        assert moto.names() >= {names[limit]}
+        assert registry.cleanup() == [] and not (set(names) & moto.names())
+        assert registry.created == [] and s3.recorder.total > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -31,11 +32,13 @@ class Buckets:
         self.created: list[str] = []
         self._done: list[str] = []  # created, no longer used, waiting for discard() to remove them together
         self._n = 0
+        self._n_lock = threading.Lock()  # names may be drawn from the calls of a gather
 
     def next_name(self) -> str:
         """A fresh name of this run and worker (also for buckets that must not exist)."""
-        self._n += 1
-        return f"{self.prefix}-{self._n:04d}"
+        with self._n_lock:
+            self._n += 1
+            return f"{self.prefix}-{self._n:04d}"
 
     def create(self) -> str:
         """Create a new bucket and register it for removal."""
