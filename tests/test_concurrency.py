@@ -34,8 +34,6 @@ def test_concurrent_runs_match_a_sequential_one(tmp_path, target):
         for record in other.values():  # evidence numbered in the order kept
             assert [x.get("seq") for x in record["exchanges"]] == list(range(1, len(record["exchanges"]) + 1))
         assert runs[name].results["summary"] == runs["sequential"].results["summary"]
-    # Workers set up their shared configurations each, so only the run without -n sends the same requests.
-    assert runs["default"].results["http_requests"] == runs["sequential"].results["http_requests"]
 
 
 @pytest.mark.parametrize("args, env, message", [
