@@ -121,8 +121,8 @@ def test_preflight_and_actual_agree(case, check, s3, configured_bucket):
     lanes: dict[object, list[int]] = {}
     for i, (_, method) in enumerate(pairs):
         lanes.setdefault(_key(case, method) if method in ("PUT", "DELETE", "POST") else i, []).append(i)
-    answers = dict(pair for lane in gather([lambda lane=lane: [(i, exchange(*pairs[i])) for i in lane]
-                                            for lane in lanes.values()]) for pair in lane)
+    done = gather([lambda lane=lane: [(i, exchange(*pairs[i])) for i in lane] for lane in lanes.values()])
+    answers = {i: answer for lane_answers in done for i, answer in lane_answers}
     for i, (origin, method) in enumerate(pairs):
         pre, resp = answers[i]
         allowed, has_acao = 200 <= pre.status < 300, resp.header(ACAO) is not None
