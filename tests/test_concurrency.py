@@ -10,6 +10,17 @@ from suiterun import clean_env, normalise_record, run_suite
 from test_parallel import _s3rver_installed
 
 
+def _comparable(record: dict) -> dict:
+    """A normalised record with runs of identical exchanges kept once: a poll that waits in vain for a change
+    (CFG-DEL-003 on moto) makes as many attempts as its deadline allows, which depends on the machine's load."""
+    out = normalise_record(record)
+    kept: list[dict] = []
+    for exchange in out["exchanges"]:
+        if not kept or kept[-1] != exchange:
+            kept.append(exchange)
+    return {**out, "exchanges": kept}
+
+
 @pytest.mark.parametrize("target", [
     "moto",
     pytest.param("s3rver", marks=pytest.mark.skipif(not _s3rver_installed(), reason="s3rver is not installed "
@@ -29,7 +40,7 @@ def test_concurrent_runs_match_a_sequential_one(tmp_path, target):
         assert sorted(other) == sorted(base), f"{name} ran other cases"
         verdicts = {k: (c["outcome"], c["verdict"]) for k, c in other.items()}
         assert verdicts == {k: (c["outcome"], c["verdict"]) for k, c in base.items()}, f"{name}: verdicts differ"
-        differ = [k for k in base if normalise_record(base[k]) != normalise_record(other[k])]
+        differ = [k for k in base if _comparable(base[k]) != _comparable(other[k])]
         assert not differ, f"{name}: case records differ: {differ}"
         for record in other.values():  # evidence numbered in the order kept
             assert [x.get("seq") for x in record["exchanges"]] == list(range(1, len(record["exchanges"]) + 1))
