@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import selectors
 import socket
 import ssl
 import threading
@@ -124,17 +125,30 @@ class TLSFront:
         except OSError:
             tls.close()
             return
-        threading.Thread(target=_pipe, args=(upstream, tls), daemon=True).start()
-        _pipe(tls, upstream)
+        _relay(tls, upstream)
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
+
+def _relay(tls: ssl.SSLSocket, upstream: socket.socket) -> None:
+    """Relay both directions in one thread: an SSL socket must not be read and written by two threads at once
+    (OpenSSL mixes the records up when a client has several connections busy)."""
+    selector = selectors.DefaultSelector()
+    selector.register(tls, selectors.EVENT_READ, upstream)
+    selector.register(upstream, selectors.EVENT_READ, tls)
     try:
-        while chunk := src.recv(65536):
-            dst.sendall(chunk)
+        while ready := selector.select(timeout=30):  # idle for 30 s: close, as the socket timeout did
+            for key, _ in ready:
+                src, dst = key.fileobj, key.data
+                chunk = src.recv(65536)
+                if not chunk:
+                    return
+                dst.sendall(chunk)
+                while src is tls and tls.pending():  # decrypted bytes select() cannot see
+                    dst.sendall(tls.recv(65536))
     except OSError:
         pass
     finally:
-        for s in (src, dst):
+        selector.close()
+        for s in (tls, upstream):
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:

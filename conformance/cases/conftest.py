@@ -13,6 +13,7 @@ from conformance.errors import ServerError
 from conformance.target.http import S3
 from conformance.run.state import State, state_of
 from conformance.run.verdicts import CHECK
+from conformance.target.inflight import gather
 from conformance.target.polling import poll as _poll
 from conformance.target.profiles import Target
 
@@ -147,8 +148,10 @@ def _configure_bucket(s3: S3, bucket: str, poll: Callable, setup: dict) -> str |
     """Put the setup's objects and rules on the bucket; the problem, or None."""
     from conformance.cases.steps import as_multisets, get_rules, put_rules
 
-    for key in setup.get("objects", []):
-        result = s3.api("put_object", Bucket=bucket, Key=key, Body=b"conformance object\n", ContentType="text/plain")
+    keys = setup.get("objects", [])
+    puts = gather([lambda key=key: s3.api("put_object", Bucket=bucket, Key=key, Body=b"conformance object\n",
+                                          ContentType="text/plain") for key in keys])
+    for key, result in zip(keys, puts):
         if not result.ok:
             return f"PutObject {key} answered {result.status} {result.code}"
     rules = setup["rules"]

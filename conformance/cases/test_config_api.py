@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance.behaviour.tables import cases
+from conformance.target.inflight import gather
 from conformance.cases.steps import (LIST_MEMBERS, MEMBERS, as_multisets, check_error, configure, delete_config,
                                get_rules, put_rules)
 
@@ -101,9 +102,10 @@ def test_replacement_changes_preflight(case, check, s3, bucket, poll):
     check.precondition(before.status == 200, f"a preflight the first configuration allows was not answered 200 "
                                              f"(got {before.status}); preflight cases cover that")
     check.require(put_rules(s3, bucket, case.send["rules"]).ok, "second PutBucketCors accepted")
-    old = poll(lambda: s3.preflight(bucket, PROBE_KEY, e["old_origin"], e["method"]), lambda r: r.status == 403)
+    old, new = gather([  # both wait for the same change to take effect
+        lambda: poll(lambda: s3.preflight(bucket, PROBE_KEY, e["old_origin"], e["method"]), lambda r: r.status == 403),
+        lambda: poll(lambda: s3.preflight(bucket, PROBE_KEY, e["new_origin"], e["method"]), lambda r: r.status == 200)])
     check.must(old.status == 403, "preflight only the old rule allowed is refused", 403, old.status)
-    new = poll(lambda: s3.preflight(bucket, PROBE_KEY, e["new_origin"], e["method"]), lambda r: r.status == 200)
     check.must(new.status == 200, "preflight the new rule allows succeeds", 200, new.status)
 
 

@@ -13,7 +13,7 @@ from conformance.behaviour.tables import registry
 from conformance.errors import SuiteUsageError
 from conformance.reports import certify
 from conformance.run.state import DEFAULT_FUZZ_EXAMPLES, DEFAULT_FUZZ_SEED, State
-from conformance.target import options
+from conformance.target import inflight, options
 from conformance.target.buckets import new_run_id
 from conformance.target.expectations import expectations_path, load_expectations
 from conformance.target.http import Recorder
@@ -23,7 +23,7 @@ from conformance.target.redact import Redactor
 
 # (option, environment twin, help). Every option can be given either way; the command line wins.
 RUN_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    *TARGET_OPTIONS,
+    *TARGET_OPTIONS, options.CONCURRENCY_OPTION,
     ("--expectations", "S3CORS_EXPECTATIONS", {"metavar": "NAME|PATH|none",
      "help": "known deviations: fixtures/expectations/NAME.toml, a path, or none (default: from the profile)"}),
     ("--expected-bucket-owner", "S3CORS_EXPECTED_BUCKET_OWNER", {"choices": ["enforced", "ignored"],
@@ -112,7 +112,10 @@ def configure(config: pytest.Config, state: State) -> None:
                 raise SuiteUsageError(f"{flag}: must be a number of seconds above 0 and below 3600, not {value}")
             setattr(state, attr, value)
     _fuzz_and_browser_options(config, state)
-    state.options = {"cases": state.case_patterns, "keep_buckets": state.keep_buckets,
+    concurrency = options.concurrency(option(config, "--concurrency"))  # the run's, shared by its workers
+    inflight.set_limit(options.per_worker(concurrency, config.workerinput["workercount"]) if state.is_worker
+                       else concurrency)
+    state.options = {"concurrency": concurrency, "cases": state.case_patterns, "keep_buckets": state.keep_buckets,
                      "fuzz_examples": state.fuzz_examples, "fuzz_seed": state.fuzz_seed, "browser": state.browser,
                      "propagation_timeout": state.propagation_timeout, "request_timeout": state.request_timeout,
                      "expectations": state.target.expectations,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
 from conformance.errors import Inconclusive, InfraError, ServerError, Unsupported
+from conformance.target import inflight
 from conformance.target.http import S3, ApiResult
+from conformance.target.inflight import gather
 
 PREFIX = "s3cors"
 
@@ -27,12 +30,15 @@ class Buckets:
         self.keep = keep
         self.journal = journal or Journal(None)
         self.created: list[str] = []
+        self._done: list[str] = []  # created, no longer used, waiting for discard() to remove them together
         self._n = 0
+        self._n_lock = threading.Lock()  # names may be drawn from the calls of a gather
 
     def next_name(self) -> str:
         """A fresh name of this run and worker (also for buckets that must not exist)."""
-        self._n += 1
-        return f"{self.prefix}-{self._n:04d}"
+        with self._n_lock:
+            self._n += 1
+            return f"{self.prefix}-{self._n:04d}"
 
     def create(self) -> str:
         """Create a new bucket and register it for removal."""
@@ -62,17 +68,20 @@ class Buckets:
         return self.s3.api("create_bucket", **params)
 
     def remove(self, name: str) -> str | None:
-        """Delete one of our buckets with its objects; return a problem description or None."""
+        """Delete one of our buckets with its objects; return a problem description or None.
+
+        The two listings, then the deletions and aborts, are each sent together (inflight.gather)."""
         try:
-            try:
-                listing = self.s3.api("list_objects_v2", Bucket=name)
-            except Unsupported:
-                listing = None  # a target that cannot list: try the bucket alone
+            listing, uploads = gather([lambda: self._list(name, "list_objects_v2"),
+                                       lambda: self._list(name, "list_multipart_uploads")])
             if listing is not None and listing.status == 404:
                 return None
-            for obj in listing.data.get("Contents", []) if listing is not None else []:
-                self.s3.api("delete_object", Bucket=name, Key=obj["Key"])
-            self._abort_uploads(name)
+            objects = listing.data.get("Contents", []) if listing is not None else []
+            open_uploads = uploads.data.get("Uploads", []) if uploads is not None and uploads.ok else []
+            # Aborts of multipart uploads a case left open: they would keep the bucket from being deleted.
+            gather([*(lambda key=obj["Key"]: self.s3.api("delete_object", Bucket=name, Key=key) for obj in objects),
+                    *(lambda u=u: self.s3.api("abort_multipart_upload", Bucket=name, Key=u["Key"],
+                                              UploadId=u["UploadId"]) for u in open_uploads)])
             result = self.s3.api("delete_bucket", Bucket=name)
         except (InfraError, ServerError, Unsupported) as exc:
             return str(exc)
@@ -80,36 +89,44 @@ class Buckets:
             return None
         return f"{result.status} {result.code}"
 
-    def _abort_uploads(self, name: str) -> None:
-        """Abort multipart uploads a case left open (they would keep the bucket from being deleted)."""
+    def _list(self, name: str, operation: str) -> ApiResult | None:
+        """A listing of the bucket; None when the target cannot list that (then the bucket is tried alone)."""
         try:
-            uploads = self.s3.api("list_multipart_uploads", Bucket=name)
+            return self.s3.api(operation, Bucket=name)
         except Unsupported:
-            return
-        for upload in uploads.data.get("Uploads", []) if uploads.ok else []:
-            self.s3.api("abort_multipart_upload", Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+            return None
 
     def discard(self, name: str) -> None:
-        """Remove one bucket now (unless buckets are kept); on trouble it stays registered for cleanup()."""
-        if self.keep or name not in self.created:
-            return
-        if self.remove(name) is None:
-            self.created.remove(name)
-            self.journal.removed(name)
+        """Remove one bucket (unless buckets are kept); on trouble it stays registered for cleanup().
 
-    def cleanup(self) -> list[str]:
-        """Remove every bucket this registry created; return the names that could not be removed."""
-        if self.keep:
-            return []
+        Removals wait until as many buckets as requests may be in flight are done with, then go together
+        (with --concurrency 1 each bucket goes at once); cleanup() removes what is still waiting."""
+        if self.keep or name not in self.created or name in self._done:
+            return
+        self._done.append(name)
+        if len(self._done) >= inflight.limit():
+            self._remove_all(self._done)
+
+    def _remove_all(self, names: list[str]) -> list[str]:
+        """Remove the buckets together; the ones that could not be removed, with the problem."""
+        names = list(names)
+        problems = gather([lambda name=name: self.remove(name) for name in names])
         left = []
-        for name in list(self.created):
-            problem = self.remove(name)
+        for name, problem in zip(names, problems):
+            if name in self._done:
+                self._done.remove(name)
             if problem is None:
                 self.created.remove(name)
                 self.journal.removed(name)
             else:
                 left.append(f"{name} ({problem})")
         return left
+
+    def cleanup(self) -> list[str]:
+        """Remove every bucket this registry created; return the names that could not be removed."""
+        if self.keep:
+            return []
+        return self._remove_all(self.created)
 
 
 class Journal:

@@ -17,12 +17,14 @@ from urllib.parse import quote, urlsplit
 import boto3
 import botocore.exceptions
 import requests
+from requests.adapters import HTTPAdapter
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
 from conformance.errors import InfraError, ServerError, Unsupported, is_silence
+from conformance.target import inflight
 from conformance.target.polling import pause
 from conformance.target.redact import Redactor
 from conformance.target.profiles import Credentials, Target
@@ -99,6 +101,7 @@ class Recorder:
         self.case_requests = 0  # requests of the case that runs (or ran last), trimmed evidence included
         self.on_exchange: Callable[[dict], None] | None = None  # e.g. an Allure step per exchange of a case
         self.total = 0
+        self._count_lock = threading.Lock()  # requests are counted from every thread of a gather
         self._pending = threading.local()
 
     @property
@@ -115,8 +118,10 @@ class Recorder:
     def add(self, method: str, url: str, request_headers, request_body, *, status: int | None = None,
             response_headers=None, response_body=None, error: str | None = None, note: str = "",
             started: float | None = None) -> dict:
-        """Record one exchange (one HTTP attempt)."""
-        self.total += 1
+        """Record one exchange (one HTTP attempt); inside a gathered call it joins the case's evidence when the
+        gather ends, in call order (see inflight.in_order)."""
+        with self._count_lock:
+            self.total += 1
         r = self.redactor
         exchange = {
             "method": method,
@@ -130,13 +135,17 @@ class Recorder:
             "note": note,
             "ms": round((time.monotonic() - started) * 1000, 1) if started else None,
         }
+        inflight.in_order(lambda: self._keep(exchange))
+        return exchange
+
+    def _keep(self, exchange: dict) -> None:
+        """Append an exchange to the running case's evidence, numbered in the order kept."""
         if self.current is not None:
             self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
             if self.on_exchange is not None:
                 self.on_exchange(exchange)
-        return exchange
 
     # botocore event handlers: one before-send and one response-received per attempt.
     def _before_send(self, request, **_):
@@ -294,11 +303,15 @@ class S3:
                 # Only when the operation requires it, so that the servers' own checksum handling is tested.
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
+                max_pool_connections=inflight.limit(),  # no more connections than requests in flight
             ))
         events = self.client.meta.events
         events.register("before-send.s3", recorder._before_send)
         events.register("response-received.s3", recorder._response_received)
         self.http = requests.Session()
+        pool = HTTPAdapter(pool_maxsize=inflight.limit(), pool_block=True)
+        for scheme in ("http://", "https://"):
+            self.http.mount(scheme, pool)
         self._signer_credentials = BotoCredentials(credentials.access_key, credentials.secret_key,
                                                    credentials.session_token)
 

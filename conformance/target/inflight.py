@@ -1,25 +1,120 @@
-"""Independent requests sent through one function, so that they can run concurrently (at most the run's
-concurrency in flight). This version sends them one after another."""
+"""Independent requests in flight together: at most the run's concurrency at once, evidence kept in call order.
+
+The bound is per process (the plugin gives each xdist worker its share of --concurrency). Calls of a gather
+run on a shared pool of that many threads; a gather inside a gathered call runs its calls one after another
+in that call's thread, so the bound holds without nested pools. Whatever a gathered call wants to happen in
+order (the recorder keeping an exchange as evidence) it passes to in_order(): that runs when the gather ends,
+call by call, in the thread that called gather, as if the calls had run one after another."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, TypeVar
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Sequence, TypeVar
 
 T = TypeVar("T")
+
+DEFAULT_CONCURRENCY = 8  # few enough to be polite to any endpoint, enough to hide most of a far one's latency
+MAX_CONCURRENCY = 64
+
+_limit = DEFAULT_CONCURRENCY
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_local = threading.local()  # .actions: the in_order() actions of the gathered call this thread runs, or None
+
+# Ctrl-C and interpreter exit end the whole run at once; anything else a call raises is its result.
+_UNWIND = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def set_limit(n: int) -> None:
+    """Set how many calls may be in flight at once in this process (1: strictly one after another)."""
+    global _limit, _pool
+    if not 1 <= n <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, not {n}")
+    with _pool_lock:
+        _limit = n
+        old, _pool = _pool, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def limit() -> int:
+    """How many calls may be in flight at once in this process (also the size of the HTTP connection pools)."""
+    return _limit
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_limit, thread_name_prefix="s3cors-inflight")
+        return _pool
+
+
+def in_order(action: Callable[[], Any]) -> None:
+    """Run action now, or, inside a gathered call, when the gather ends, after those of the calls before it."""
+    actions = getattr(_local, "actions", None)
+    if actions is None:
+        action()
+    else:
+        actions.append(action)
+
+
+def _run_one(call: Callable[[], T]) -> tuple[T | None, BaseException | None, list[Callable[[], Any]]]:
+    """Run a call on a pool thread, collecting its in_order() actions; never raises."""
+    _local.actions = actions = []
+    try:
+        return call(), None, actions
+    except BaseException as exc:  # noqa: BLE001 - handed to the gathering thread, which raises it
+        return None, exc, actions
+    finally:
+        _local.actions = None
 
 
 def gather(calls: Sequence[Callable[[], T]]) -> list[T]:
     """Run independent calls, at most the run's concurrency in flight; results in call order; if any raised, the
     first exception in call order is raised after all ended."""
+    calls = list(calls)
+    if _limit <= 1 or len(calls) <= 1 or getattr(_local, "actions", None) is not None:
+        return _one_after_another(calls)
+    futures: list[Future] = [_executor().submit(_run_one, call) for call in calls]
+    try:
+        wait(futures)
+    except BaseException:  # Ctrl-C while waiting: start nothing more, let what is in flight end
+        for future in futures:
+            future.cancel()
+        wait([f for f in futures if not f.cancelled()])
+        for future in futures:
+            if not future.cancelled():
+                for action in future.result()[2]:
+                    action()
+        raise
+    results: list[T] = []
+    first: BaseException | None = None
+    for future in futures:
+        value, error, actions = future.result()
+        for action in actions:
+            action()
+        if error is not None and first is None:
+            first = error
+        results.append(value)  # type: ignore[arg-type]
+    if first is not None:
+        raise first
+    return results
+
+
+def _one_after_another(calls: list[Callable[[], T]]) -> list[T]:
+    """gather's contract with one call in flight at a time (concurrency 1, or inside a gathered call)."""
     results: list[T] = []
     first: BaseException | None = None
     for call in calls:
         try:
             results.append(call())
-        except BaseException as exc:  # noqa: BLE001 - every call ends before the first problem is raised
-            if first is None:
-                first = exc
+        except _UNWIND:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - raised once every call has ended
             results.append(None)  # type: ignore[arg-type]
+            first = first or exc
     if first is not None:
         raise first
     return results

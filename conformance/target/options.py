@@ -8,6 +8,7 @@ import os
 from typing import Any, Callable, Mapping
 
 from conformance.errors import SuiteUsageError
+from conformance.target.inflight import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from conformance.target.profiles import Settings
 
 Option = tuple[str, str, dict[str, Any]]
@@ -26,6 +27,27 @@ TARGET_OPTIONS: list[Option] = [
      "help": "do not verify the endpoint's TLS certificate (env: S3CORS_VERIFY_TLS=0)"}),
     ("--ca-bundle", "S3CORS_CA_BUNDLE", {"metavar": "PATH", "help": "CA bundle to verify the endpoint with"}),
 ]
+
+# How many requests a run keeps in flight at once, and so how many connections it uses on the target.
+CONCURRENCY_OPTION: Option = (
+    "--concurrency", "S3CORS_CONCURRENCY", {"type": int, "metavar": "N",
+     "help": f"requests in flight at once per run, shared by its -n workers (at least one each); also the most "
+             f"connections the run uses at once on the target; 1 sends one request after another "
+             f"(default {DEFAULT_CONCURRENCY}, at most {MAX_CONCURRENCY})"})
+
+
+def concurrency(value: int | None) -> int:
+    """The --concurrency of a run, checked (default when not given)."""
+    if value is None:
+        return DEFAULT_CONCURRENCY
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise SuiteUsageError(f"--concurrency: must be a whole number from 1 to {MAX_CONCURRENCY}, not {value}")
+    return value
+
+
+def per_worker(total: int, workers: int) -> int:
+    """One xdist worker's share of the run's concurrency (at least 1, so -n above N still runs)."""
+    return max(1, total // max(1, workers))
 
 
 def dest(flag: str) -> str:

@@ -1,0 +1,139 @@
+"""inflight.gather: results in call order, the first exception in call order after every call ended, never more
+calls in flight than the limit, and what calls keep in order (the recorder's evidence) kept in call order."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from conformance.target import inflight
+from conformance.target.http import Recorder
+from conformance.target.redact import Redactor
+
+
+@pytest.fixture(params=[1, 3], ids=["concurrency-1", "concurrency-3"])
+def limit(request):
+    before = inflight.limit()
+    inflight.set_limit(request.param)
+    yield request.param
+    inflight.set_limit(before)
+
+
+def _released_in_reverse(n: int):
+    """n calls where call i waits until call i+1 ended (when they overlap), so completion order is reversed."""
+    done = [threading.Event() for _ in range(n)]
+
+    def call(i: int):
+        def run():
+            if i + 1 < n and inflight.limit() >= n:
+                assert done[i + 1].wait(10), "the calls did not run together"
+            done[i].set()
+            return i
+        return run
+    return [call(i) for i in range(n)]
+
+
+def test_results_in_call_order(limit):
+    assert inflight.gather(_released_in_reverse(3)) == [0, 1, 2]
+    assert inflight.gather([]) == []
+
+
+def test_first_exception_in_call_order_after_all_ended(limit):
+    ended = []
+
+    def call(i: int):
+        def run():
+            ended.append(i)
+            if i in (1, 3):
+                raise ValueError(f"call {i}")
+            return i
+        return run
+    with pytest.raises(ValueError, match="call 1"):
+        inflight.gather([call(i) for i in range(5)])
+    assert sorted(ended) == [0, 1, 2, 3, 4]
+
+
+def test_never_more_in_flight_than_the_limit(limit):
+    lock = threading.Lock()
+    full = threading.Event()
+    active, most = 0, 0
+
+    def run():
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+            if active == limit:
+                full.set()
+        full.wait(10)  # hold the slot until the limit is reached, so the calls overlap as much as allowed
+        with lock:
+            active -= 1
+
+    inflight.gather([run] * (limit * 4))
+    assert most == limit
+
+
+def test_a_gather_inside_a_gathered_call_stays_within_the_limit(limit):
+    lock = threading.Lock()
+    active, most = 0, 0
+
+    def leaf():
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        with lock:
+            active -= 1
+        return threading.current_thread().name
+
+    names = inflight.gather([lambda: inflight.gather([leaf, leaf]) for _ in range(limit * 2)])
+    assert all(a == b for a, b in names), "an inner gather runs in its call's thread"
+    assert most <= limit
+
+
+def test_evidence_in_call_order(limit):
+    recorder = Recorder(Redactor())
+    recorder.current = []
+
+    def request(i: int):
+        def run():
+            for attempt in (1, 2):
+                recorder.add("GET", f"http://h/{i}", [], None, status=200, note=f"{i}.{attempt}")
+            return i
+        return run
+    calls = _released_in_reverse(3)
+    inflight.gather([lambda c=c, r=request(i): (c(), r())[1] for i, c in enumerate(calls)])
+    assert [x["note"] for x in recorder.current] == ["0.1", "0.2", "1.1", "1.2", "2.1", "2.2"]
+    assert [x["seq"] for x in recorder.current] == [1, 2, 3, 4, 5, 6]
+    assert recorder.total == 6
+
+
+def test_bad_limits_are_refused():
+    for bad in (0, -1, inflight.MAX_CONCURRENCY + 1):
+        with pytest.raises(ValueError):
+            inflight.set_limit(bad)
+
+
+def test_buckets_done_with_are_removed_together_and_the_rest_at_the_end(limit):
+    """discard() removes buckets in batches of the concurrency (at once with 1), each with its objects, and
+    cleanup() everything still there; exchanges outside a case are counted, not kept."""
+    from conformance.target.buckets import Buckets
+    from conformance.target.http import S3
+    from conformance.target.profiles import Credentials, Settings, resolve_target
+    from suiterun import MotoServer
+
+    with MotoServer() as moto:
+        target, _ = resolve_target(Settings(endpoint_url=moto.url))
+        s3 = S3(target, Credentials("k", "s"), Recorder(Redactor()))
+        registry = Buckets(s3, "000000000000-abcdef", "main")
+        names = inflight.gather([registry.create for _ in range(limit + 1)])
+        for name in names:
+            moto.client.put_object(Bucket=name, Key="a", Body=b"x")
+            moto.client.put_object(Bucket=name, Key="b/c", Body=b"x")
+        for i, name in enumerate(names[:limit], 1):
+            registry.discard(name)
+            assert (set(names[:limit]) & moto.names()) == (set() if i == limit else set(names[:limit])), i
+        assert moto.names() >= {names[limit]}
+        assert registry.cleanup() == [] and not (set(names) & moto.names())
+        assert registry.created == [] and s3.recorder.total > 0
