@@ -371,3 +371,19 @@ def test_power_counts_the_bucket_a_generated_case_names():
     ]}
     trace = {"shared": ["FLT-PRE-004"], "own": ["FLT-SEL-001"], "": ["FLT-ACT-005"]}
     assert affected_by(run, trace) == {"GEN-PRE-HDR-006": {"FLT-PRE-004"}, "PRE-METH-001": {"FLT-SEL-001"}}
+
+
+def test_examples_depend_on_the_seed_alone_not_on_loaded_local_modules(tmp_path, monkeypatch):
+    """Hypothesis would mix literals of local modules into examples: pinned, a new local module changes nothing."""
+    assert gen.LOCAL_CONSTANTS_PINNED, "hypothesis's local-constants pool moved: re-pin it in generate.py"
+    strategy = gen.configurations(1, 6, marker=False, ids=True)  # rule IDs: free text a literal could fill
+    before = gen.sample(strategy, 20261127, 60)
+    literals = [f"q{i:02d}.z" for i in range(100)]  # fit both ID_ALPHABET and FILL, short enough for either
+    (tmp_path / "s3cors_local_literals.py").write_text(f"WORDS = {literals!r}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import s3cors_local_literals  # noqa: F401  (a local module now loaded, full of literals)
+    after = gen.sample(strategy, 20261127, 60)
+    assert repr(after) == repr(before)
+    from hypothesis.internal.conjecture import providers  # the pool itself: private, hence this test
+    pool = providers._get_local_constants()
+    assert not any(word in pool.strings for word in literals), "local literals reach hypothesis's draws"

@@ -385,6 +385,32 @@ EXPLORE_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)  # the whole budg
 SHRINK_PHASES = EXPLORE_PHASES + (Phase.shrink,)                 # no explain: it only re-asks the server
 
 
+def pin_local_constants() -> bool:
+    """Keep hypothesis from mixing constants of locally loaded modules into examples; True when pinned.
+
+    Hypothesis (6.131 and later) draws now and then a string or number literal found in the *local* modules
+    loaded at the time (not site-packages). Which modules those are differs between a checkout and an installed
+    wheel, between a user's working directories, and with every edit of the suite, so one seed would draw
+    different examples in each. A run's examples must depend on its seed and budget alone; the pool is private
+    API, so a project test (tests/test_generate.py) notices when it moves."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # an older or newer hypothesis without the pool: nothing to pin
+        return False
+    if not hasattr(providers, "_get_local_constants"):
+        return False
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None:  # pools computed before the pin are dropped
+        providers.CONSTANTS_CACHE = type(cache)(cache.max_size)
+    return True
+
+
+LOCAL_CONSTANTS_PINNED = pin_local_constants()
+
+
 def fuzz_settings(max_examples: int, shrink: bool = False) -> settings:
     """Hypothesis settings of a property run: no example database (the seed alone decides), no deadline (a
     server's latency is not the property), every health check that network I/O trips off; shrinking on request."""
