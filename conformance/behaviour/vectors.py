@@ -396,7 +396,7 @@ def vectors() -> tuple[Vector, ...]:
 # --- the model's view and the recorded view ---------------------------------------------------------
 
 
-def model_rules(vector: Vector) -> list[model.Rule] | None:
+def vector_rules(vector: Vector) -> list[model.Rule] | None:
     """The configuration in force as model rules; None when the bucket has none."""
     return None if vector.rules is None else [model.Rule.from_boto(r) for r in vector.rules]
 
@@ -421,7 +421,7 @@ def _cors_view(answer: model.Answer, names: tuple[str, ...]) -> dict[str, Any]:
 
 def model_view(vector: Vector) -> tuple[dict[str, Any], tuple[str, ...]]:
     """What the model answers, as the same fields the recording has, and the open questions it flags."""
-    rules, request, rec = model_rules(vector), model_request(vector), vector.answer
+    rules, request, rec = vector_rules(vector), model_request(vector), vector.answer
     if vector.kind in ("preflight", "actual"):
         if vector.kind == "preflight":
             answer = model.evaluate_preflight(rules, request)
