@@ -53,3 +53,26 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
 
     run.reports = reports
     return run
+
+
+@pytest.fixture
+def suite_run(pytester: pytest.Pytester):
+    """suiterun.run_suite's signature and result, run in this process (pytester): ENV (default clean_env()) is
+    the run's whole environment, restored afterwards."""
+    from suiterun import Run, clean_env
+
+    def run(reports: Path, *args: str, env: dict | None = None) -> Run:
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(env or clean_env())
+        try:
+            result = pytester.runpytest_inprocess("--pyargs", "conformance", f"--reports-dir={reports}",
+                                                  "-p", "no:cacheprovider", "--fuzz-examples=0", *args)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        path = reports / "results.json"
+        results = json.loads(path.read_text()) if path.is_file() else None
+        return Run(int(result.ret), result.stdout.str() + "\n" + result.stderr.str(), results, reports)
+
+    return run
