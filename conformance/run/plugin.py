@@ -762,7 +762,7 @@ BROWSER_DISAGREEMENTS = pytest.StashKey[list]()
 
 def _browser_lines(state: State, config: pytest.Config) -> list[str]:
     """Terminal lines about the browser cases: not run without --browser, or where they disagree."""
-    from conformance.browser.report import disagreement_lines
+    from conformance.browser.report import summary_lines
 
     if not state.browser:
         skipped = [c for c in state.chosen_cases() if c.area == "BRW"]
@@ -770,7 +770,7 @@ def _browser_lines(state: State, config: pytest.Config) -> list[str]:
     unlinked = sum(1 for r in state.records.values()
                    if r["area"] == "BRW" and r.get("observations", {}).get("related_case", {}).get("outcome")
                    == "not run in this session")
-    return disagreement_lines(config.stash.get(BROWSER_DISAGREEMENTS, []), unlinked)
+    return summary_lines(config.stash.get(BROWSER_DISAGREEMENTS, []), unlinked)
 
 
 def sweep_journal(state: State) -> list[str]:
@@ -824,7 +824,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
                       f"{state.reports_dir / NEW_COUNTEREXAMPLES} (append to fixtures/corpus/generated.toml)",
                       yellow=True)
     tr.write_line("capabilities (value, and where it came from):")
-    for line in capabilities.capability_lines(state.target.capabilities):
+    for line in capabilities.summary_lines(state.target.capabilities):
         tr.write_line(line)
     for line in _browser_lines(state, config):
         tr.write_line(line, yellow=True)
