@@ -196,7 +196,7 @@ def test_open_question_vector_fails_when_the_model_stops_flagging_it(tmp_path, m
 GOOD = OPEN_VECTOR.replace("STATUS", "200")
 BAD_VECTORS = [
     pytest.param(GOOD.replace('kind = "preflight"', 'kind = "preflight"\ncolour = "red"'),
-                 r"vector #1 \(AWSV-TEST-001\): unknown key\(s\) colour", id="unknown-key"),
+                 r"vector #1 \(AWSV-TEST-001\): unknown key 'colour'", id="unknown-key"),
     pytest.param(GOOD.replace("status = 200", 'status = "200"'), r"AWSV-TEST-001\) answer: 'status'", id="status-type"),
     pytest.param(GOOD.replace("bucket_exists = true", 'bucket_exists = "yes"'), r"request: 'bucket_exists'",
                  id="bool-type"),

@@ -71,8 +71,8 @@ def without(key: str) -> str:
 
 BAD_TABLES = [
     pytest.param('area = "CFG\n', r"not valid TOML", id="malformed-toml"),
-    pytest.param(HEAD + 'areas = "CFG"\n' + CASE, r"unknown key\(s\) areas", id="unknown-table-key"),
-    pytest.param(HEAD + CASE + 'lvl = "MUST"\n', r"case #1 \(CFG-X-001\): unknown key\(s\) lvl", id="unknown-case-key"),
+    pytest.param(HEAD + 'areas = "CFG"\n' + CASE, r"unknown key 'areas'", id="unknown-table-key"),
+    pytest.param(HEAD + CASE + 'lvl = "MUST"\n', r"case #1 \(CFG-X-001\): unknown key 'lvl'", id="unknown-case-key"),
     pytest.param(HEAD + without("id"), r"case #1 \(no id\): required field 'id' is missing", id="missing-id"),
     pytest.param(HEAD + without("level"), r"case #1 \(CFG-X-001\): required field 'level'", id="missing-level"),
     pytest.param(HEAD + without("title"), r"case #1 \(CFG-X-001\): required field 'title'", id="missing-title"),

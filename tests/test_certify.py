@@ -91,7 +91,7 @@ def test_certification_run_bundle_and_no_secret(suite, monkeypatch):
         monkeypatch.setenv(name, value)
     bundle = suite.reports / "bundle"
     result, results = suite("--certify", *PRODUCT, f"--bundle-dir={bundle}", f"--alluredir={suite.reports / 'allure'}",
-                            "-n", "2", timeout=900)
+                            "-n", "2")
     out = result.stdout.str() + result.stderr.str()
     assert results is not None, out
     info = json.loads((bundle / "product.json").read_text())

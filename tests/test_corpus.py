@@ -16,7 +16,6 @@ from conformance.errors import SuiteUsageError
 from conformance.behaviour.generate import GenRequest
 from conformance.paths import fixtures_dir
 
-from suiterun import run_suite
 
 GEN = {c.id: c.send["property"] for c in registry().cases.values() if c.area == "GEN"}
 
@@ -95,10 +94,10 @@ def test_known_and_new_counterexamples():
                             list(example.requests))
 
 
-def test_recorded_verdicts_hold_at_budget_one_and_another_seed(tmp_path):
+def test_recorded_verdicts_hold_at_budget_one_and_another_seed(suite_run, tmp_path):
     """moto.toml's GEN entries were recorded at CI's budget (200) and the default seed; with the corpus replayed
     first, one generated example and another seed give the same verdicts (the run exits 0)."""
-    run = run_suite(tmp_path / "reports", "--case", "GEN-*", "--fuzz-examples=1", "--fuzz-seed=7")
+    run = suite_run(tmp_path / "reports", "--case", "GEN-*", "--fuzz-examples=1", "--fuzz-seed=7")
     assert run.returncode == 0, run.output[-3000:]
     outcomes = {c["id"]: c["outcome"] for c in run.results["cases"]}
     assert set(outcomes) == set(GEN)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cos_standin import CosStandIn
-from suiterun import clean_env, run_suite
+from suiterun import clean_env
 
 from conformance.errors import EXIT_TARGET_UNUSABLE
 from conformance.paths import fixtures_dir
@@ -50,8 +50,8 @@ def _moto_buckets(standin: CosStandIn) -> list[str]:
     return [b["Name"] for b in client.list_buckets()["Buckets"]]
 
 
-def test_cos_profile_creates_configures_and_removes_buckets_the_cos_way(tmp_path, cos):
-    run = run_suite(tmp_path / "reports", f"--endpoint-url={cos.url}", *ARGS, "--case=CFG-*", "--case=EBO-*",
+def test_cos_profile_creates_configures_and_removes_buckets_the_cos_way(suite_run, tmp_path, cos):
+    run = suite_run(tmp_path / "reports", f"--endpoint-url={cos.url}", *ARGS, "--case=CFG-*", "--case=EBO-*",
                     f"--expectations={_moto_cfg_expectations(tmp_path)}", env=COS_ENV)
     assert run.returncode == 0, run.output[-3000:]
     target = run.results["target"]
@@ -73,22 +73,22 @@ def test_cos_profile_creates_configures_and_removes_buckets_the_cos_way(tmp_path
     assert not (tmp_path / "reports" / ".journal").exists()
 
 
-def test_no_location_constraint_is_also_the_cos_way(tmp_path, cos):
-    run = run_suite(tmp_path / "reports", f"--endpoint-url={cos.url}", *ARGS, "--location-constraint=none",
+def test_no_location_constraint_is_also_the_cos_way(suite_run, tmp_path, cos):
+    run = suite_run(tmp_path / "reports", f"--endpoint-url={cos.url}", *ARGS, "--location-constraint=none",
                     "--expectations=none", "--case=CFG-GET-001", env=COS_ENV)
     assert run.returncode == 0, run.output[-3000:]
     assert run.results["target"]["location_constraint"] == {"value": None, "source": "option --location-constraint"}
     assert cos.created and not cos.refused
 
 
-def test_the_aws_dialect_gets_one_line_naming_the_key(tmp_path, cos):
+def test_the_aws_dialect_gets_one_line_naming_the_key(suite_run, tmp_path, cos):
     # The COS profile as it was before location_constraint existed: the region went out as LocationConstraint.
     text = COS_PROFILE.read_text(encoding="utf-8")
     aws_dialect = tmp_path / "cos-aws-dialect.toml"
     aws_dialect.write_text("\n".join(line for line in text.splitlines()
                                      if not line.startswith("location_constraint")) + "\n", encoding="utf-8")
     reports = tmp_path / "reports"
-    run = run_suite(reports, f"--target={aws_dialect}", f"--endpoint-url={cos.url}", "--addressing=path",
+    run = suite_run(reports, f"--target={aws_dialect}", f"--endpoint-url={cos.url}", "--addressing=path",
                     "--expectations=none", "--case=CFG-GET-001", env=COS_ENV)
     assert run.returncode == EXIT_TARGET_UNUSABLE, run.output[-3000:]
     assert cos.refused == ["us-south"] and not cos.created

@@ -60,7 +60,7 @@ ERRORS = [
                  id="unknown-case-id"),
     pytest.param('CFG-GET-001 = "fail"\n', r"\[CFG-GET-001\]: must be a table", id="not-a-table"),
     pytest.param('[CFG-GET-001]\noutcome = "fail"\nreason = "r"\nreasn = "typo"\n',
-                 r"\[CFG-GET-001\]: unknown key\(s\) reasn", id="unknown-key"),
+                 r"\[CFG-GET-001\]: unknown key 'reasn'", id="unknown-key"),
     pytest.param('[CFG-GET-001]\noutcome = "pass"\nreason = "r"\n',
                  r"\[CFG-GET-001\]: 'outcome' must be one of fail, non-strict, not 'pass'", id="outcome-pass"),
     pytest.param('[CFG-GET-001]\noutcome = "error"\nreason = "r"\n',

@@ -9,8 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from suiterun import run_suite
-
 EXIT_TARGET_UNUSABLE = 6
 
 
@@ -77,27 +75,27 @@ def _unusable(run, *fragments: str) -> str:
      "location_constraint"),
     (403, "AccessDenied", "Access Denied", "may not create buckets"),
 ])
-def test_refused_credentials_or_region(tmp_path, status, code, message, hint):
+def test_refused_credentials_or_region(suite_run, tmp_path, status, code, message, hint):
     with _Stub(status, code, message) as stub:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={stub.url}", "--request-timeout=5")
+        run = suite_run(tmp_path / "r", f"--endpoint-url={stub.url}", "--request-timeout=5")
     _unusable(run, code, hint, "credentials from AWS_* environment variables")
     assert stub.requests == 1, "a refusal is not retried"
 
 
-def test_a_server_that_only_answers_503(tmp_path):
+def test_a_server_that_only_answers_503(suite_run, tmp_path):
     with _Stub(503, "SlowDown", "Please reduce your request rate.") as stub:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={stub.url}", "--request-timeout=5")
+        run = suite_run(tmp_path / "r", f"--endpoint-url={stub.url}", "--request-timeout=5")
     _unusable(run, "503 SlowDown after 3 attempts", "Is the server running")
     assert stub.requests == 3, "bounded retries"
 
 
-def test_a_host_name_that_does_not_resolve(tmp_path):
-    run = run_suite(tmp_path / "r", "--endpoint-url=http://s3cors-no-such-host.invalid:9000", "--request-timeout=5")
+def test_a_host_name_that_does_not_resolve(suite_run, tmp_path):
+    run = suite_run(tmp_path / "r", "--endpoint-url=http://s3cors-no-such-host.invalid:9000", "--request-timeout=5")
     _unusable(run, "s3cors-no-such-host.invalid", "does not resolve")
 
 
-def test_nothing_listening(tmp_path):
-    run = run_suite(tmp_path / "r", "--endpoint-url=http://127.0.0.1:9", "--request-timeout=2")
+def test_nothing_listening(suite_run, tmp_path):
+    run = suite_run(tmp_path / "r", "--endpoint-url=http://127.0.0.1:9", "--request-timeout=2")
     _unusable(run, "Is the server running", "127.0.0.1:9")
 
 
@@ -114,8 +112,8 @@ def test_nothing_listening(tmp_path):
     (["--expectations=/nonexistent/x.toml"], "/nonexistent/x.toml"),
     (["--ca-bundle=/nonexistent/ca.pem"], "--ca-bundle"),
 ])
-def test_invalid_option_values_are_one_line(tmp_path, args, says):
-    run = run_suite(tmp_path / "r", *args)
+def test_invalid_option_values_are_one_line(suite_run, tmp_path, args, says):
+    run = suite_run(tmp_path / "r", *args)
     assert run.returncode == 4, run.output[-3000:]
     assert "Traceback" not in run.output, run.output[-3000:]
     errors = [line for line in run.output.splitlines() if line.startswith("ERROR:")]

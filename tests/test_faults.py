@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from faultproxy import FaultProxy
-from suiterun import MotoServer, run_suite
+from suiterun import MotoServer
 
 SEED = 20261127
 RATES = {"reset": 0.04, "http503": 0.04, "delay": 0.04, "stall": 0.005}
@@ -22,15 +22,15 @@ def _retries_ran_out(record: dict) -> bool:
         "attempts" in record["reason"])
 
 
-def test_faults_change_no_verdict_but_to_error(tmp_path):
+def test_faults_change_no_verdict_but_to_error(suite_run, tmp_path):
     with MotoServer() as moto, FaultProxy(moto.url, seed=SEED, delay_s=0.1, **RATES) as proxy:
         proxy.enabled = False
-        clean = run_suite(tmp_path / "clean", f"--endpoint-url={proxy.url}", *ARGS)
+        clean = suite_run(tmp_path / "clean", f"--endpoint-url={proxy.url}", *ARGS)
         assert clean.returncode == 0, clean.output[-3000:]
         assert "error" not in {c["outcome"] for c in clean.cases.values()}
 
         proxy.enabled = True
-        faulty = run_suite(tmp_path / "faulty", f"--endpoint-url={proxy.url}", *ARGS)
+        faulty = suite_run(tmp_path / "faulty", f"--endpoint-url={proxy.url}", *ARGS)
         proxy.enabled = False
         leftover = {n for n in moto.names() if faulty.results and faulty.results["run_id"] in n}
 
@@ -65,12 +65,12 @@ def test_faults_change_no_verdict_but_to_error(tmp_path):
 
 
 @pytest.mark.parametrize("fault", ["reset", "http503"])
-def test_a_request_that_always_fails_is_an_error_with_its_attempts_in_the_evidence(tmp_path, fault):
+def test_a_request_that_always_fails_is_an_error_with_its_attempts_in_the_evidence(suite_run, tmp_path, fault):
     """Every preflight fails (the probe and the setup go through): the case is an error, never a fail, and
     each attempt of the request under test is in its evidence."""
     with MotoServer() as moto, FaultProxy(moto.url, only=lambda head: head.startswith(b"OPTIONS "),
                                           **{fault: 1.0}) as proxy:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
                         "--case=PRE-METH-002", "--request-timeout=2")
         left = {n for n in moto.names() if run.results and run.results["run_id"] in n}
     assert proxy.counts[fault] == 3, proxy.summary()
@@ -83,11 +83,11 @@ def test_a_request_that_always_fails_is_an_error_with_its_attempts_in_the_eviden
     assert not left
 
 
-def test_boto3_setup_call_that_always_fails_is_an_error_not_a_fail(tmp_path):
+def test_boto3_setup_call_that_always_fails_is_an_error_not_a_fail(suite_run, tmp_path):
     """PutBucketCors of a case's setup answered 503 SlowDown every time: boto3 retries (each attempt in the
     evidence), then the case is an error."""
     with MotoServer() as moto, FaultProxy(moto.url, http503=1.0, only=_put_cors_after_probe()) as proxy:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
                         "--case=PRE-METH-002", "--request-timeout=2")
         left = {n for n in moto.names() if run.results and run.results["run_id"] in n}
     (record,) = run.cases.values()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from suiterun import MotoServer, clean_env, normalise_record, run_suite
+from suiterun import MotoServer, clean_env, normalise_record
 
 
 def _s3rver_installed() -> bool:
@@ -26,8 +26,8 @@ def _s3rver_installed() -> bool:
     pytest.param("s3rver", marks=pytest.mark.skipif(not _s3rver_installed(), reason="s3rver is not installed "
                                                     "(bash fixtures/servers/s3rver/install.sh)")),
 ])
-def test_worker_counts_give_identical_records(tmp_path, target):
-    runs = {n: run_suite(tmp_path / f"n{n}", f"--target={target}", "-n", n) for n in ("0", "2", "4")}
+def test_worker_counts_give_identical_records(suite_run, tmp_path, target):
+    runs = {n: suite_run(tmp_path / f"n{n}", f"--target={target}", "-n", n) for n in ("0", "2", "4")}
     for n, run in runs.items():
         assert run.results is not None and run.returncode == 0, f"-n {n}:\n{run.output[-3000:]}"
     base = runs["0"].cases

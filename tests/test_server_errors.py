@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from faultproxy import FaultProxy
-from suiterun import MotoServer, run_suite
+from suiterun import MotoServer
 
 OPTIONS_ONLY = dict(only=lambda head: head.startswith(b"OPTIONS "))
 
@@ -29,10 +29,10 @@ CRASH_ENTRY = ('[PRE-METH-002]\noutcome = "fail"\nstatus = 500\ncode = "Internal
     pytest.param(CRASH_ENTRY.replace('status = 500\ncode = "InternalError"\n', ""), "fail", 1,
                  id="entry-naming-no-server-error"),
 ])
-def test_a_deterministic_500_is_a_fail(tmp_path, entry, outcome, returncode):
+def test_a_deterministic_500_is_a_fail(suite_run, tmp_path, entry, outcome, returncode):
     with MotoServer() as moto, FaultProxy(moto.url, http500=1.0, **OPTIONS_ONLY) as proxy:
         args = [_expectations(tmp_path, entry)] if entry else ["--expectations=none"]
-        run = run_suite(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
                         "--case=PRE-METH-002", "--request-timeout=5", *args)
     assert proxy.counts["http500"] == 3, proxy.summary()  # retried, still there: the server's answer
     (record,) = run.cases.values()
@@ -48,11 +48,11 @@ def test_a_deterministic_500_is_a_fail(tmp_path, entry, outcome, returncode):
     pytest.param('[VAL-EMPTY-002]\noutcome = "fail"\nstatus = 500\nreason = "crashes"\n', id="crash-entry"),
     pytest.param('[VAL-EMPTY-002]\noutcome = "fail"\nreason = "r"\n', id="fail-entry"),
 ])
-def test_a_connection_failure_never_matches_an_expectation(tmp_path, entry):
+def test_a_connection_failure_never_matches_an_expectation(suite_run, tmp_path, entry):
     """The issue's case: VAL-EMPTY-002's PutBucketCors connection reset every time (moto.toml records a 500
     for it) is an error, never an expected failure, and the run fails."""
     with MotoServer() as moto, FaultProxy(moto.url, reset=1.0, only=_put_cors_after_probe()) as proxy:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
                         "--case=VAL-EMPTY-002", "--request-timeout=5", _expectations(tmp_path, entry))
     assert proxy.counts["reset"] == 3, proxy.summary()
     (record,) = run.cases.values()
@@ -62,10 +62,10 @@ def test_a_connection_failure_never_matches_an_expectation(tmp_path, entry):
     assert run.returncode == 1 and "Traceback" not in run.output, run.output[-3000:]
 
 
-def test_a_shipped_crash_entry_does_not_match_silence(tmp_path):
+def test_a_shipped_crash_entry_does_not_match_silence(suite_run, tmp_path):
     """The same with moto.toml itself (the profile's file), whose VAL-EMPTY-002 entry names the 500."""
     with MotoServer() as moto, FaultProxy(moto.url, reset=1.0, only=_put_cors_after_probe()) as proxy:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={proxy.url}", "--target=moto-server",
                         "--case=VAL-EMPTY-002", "--request-timeout=5")
     (record,) = run.cases.values()
     assert record["expectation"]["status"] == 500 and record["outcome"] == "error", record

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from suiterun import MotoServer, run_suite
+from suiterun import MotoServer
 from tlsfront import Certificates, TLSFront
 
 EXIT_TARGET_UNUSABLE = 6
@@ -46,36 +46,36 @@ def _one_line_unusable(run, *fragments: str) -> None:
     ("wrong_host", "another host name", "--no-verify-tls"),
     ("expired", "has expired", "--no-verify-tls"),
 ])
-def test_a_certificate_the_bundle_does_not_accept(tmp_path, certs, moto, which, says, fix):
+def test_a_certificate_the_bundle_does_not_accept(suite_run, tmp_path, certs, moto, which, says, fix):
     with TLSFront(getattr(certs, which), moto.url) as front:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={front.url}", f"--ca-bundle={certs.bundle}",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={front.url}", f"--ca-bundle={certs.bundle}",
                         "--request-timeout=5")
     _one_line_unusable(run, says, fix, front.url)
 
 
-def test_a_ca_signed_certificate_without_its_bundle_is_untrusted(tmp_path, certs, moto):
+def test_a_ca_signed_certificate_without_its_bundle_is_untrusted(suite_run, tmp_path, certs, moto):
     with TLSFront(certs.signed, moto.url) as front:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={front.url}", "--request-timeout=5")
+        run = suite_run(tmp_path / "r", f"--endpoint-url={front.url}", "--request-timeout=5")
     _one_line_unusable(run, "not trusted", "--ca-bundle=PATH", "--no-verify-tls")
 
 
-def test_https_url_on_a_plain_http_port(tmp_path, moto):
+def test_https_url_on_a_plain_http_port(suite_run, tmp_path, moto):
     url = moto.url.replace("http://", "https://")
-    run = run_suite(tmp_path / "r", f"--endpoint-url={url}", "--request-timeout=5")
+    run = suite_run(tmp_path / "r", f"--endpoint-url={url}", "--request-timeout=5")
     _one_line_unusable(run, "plain HTTP", "http://")
 
 
-def test_http_url_on_a_tls_port(tmp_path, certs, moto):
+def test_http_url_on_a_tls_port(suite_run, tmp_path, certs, moto):
     with TLSFront(certs.signed, moto.url) as front:
         url = front.url.replace("https://", "http://")
-        run = run_suite(tmp_path / "r", f"--endpoint-url={url}", "--request-timeout=5")
+        run = suite_run(tmp_path / "r", f"--endpoint-url={url}", "--request-timeout=5")
     _one_line_unusable(run, "answers HTTPS", "https://")
 
 
-def test_the_right_ca_bundle_makes_the_run_work(tmp_path, certs, moto):
+def test_the_right_ca_bundle_makes_the_run_work(suite_run, tmp_path, certs, moto):
     with TLSFront(certs.signed, moto.url) as front:
         # the space form on purpose: a file outside the project given after a space works too
-        run = run_suite(tmp_path / "r", "--endpoint-url", front.url, "--ca-bundle", str(certs.bundle),
+        run = suite_run(tmp_path / "r", "--endpoint-url", front.url, "--ca-bundle", str(certs.bundle),
                         "--expectations=moto", "--case=CFG-*", "--case=PRE-*")
     assert run.returncode == 0, run.output[-3000:]
     outcomes = {c["outcome"] for c in run.cases.values()}
@@ -83,9 +83,9 @@ def test_the_right_ca_bundle_makes_the_run_work(tmp_path, certs, moto):
     assert run.results["target"]["verify_tls"] == f"ca_bundle={certs.bundle}"
 
 
-def test_no_verify_tls_accepts_a_self_signed_certificate(tmp_path, certs, moto):
+def test_no_verify_tls_accepts_a_self_signed_certificate(suite_run, tmp_path, certs, moto):
     with TLSFront(certs.self_signed, moto.url) as front:
-        run = run_suite(tmp_path / "r", f"--endpoint-url={front.url}", "--no-verify-tls", "--expectations=moto",
+        run = suite_run(tmp_path / "r", f"--endpoint-url={front.url}", "--no-verify-tls", "--expectations=moto",
                         "--case=CFG-GET-*")
     assert run.returncode == 0, run.output[-3000:]
     assert run.cases

@@ -12,12 +12,12 @@ A failure whose example is not in the corpus is new: the run reports the entry t
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from conformance.datafile import load_toml
 from conformance.errors import SuiteUsageError
 from conformance.behaviour.generate import GenRequest
 from conformance.paths import fixtures_dir
@@ -80,14 +80,9 @@ def _rules(where: str, raw: Any) -> list[dict]:
 
 def load_corpus(path: Path, known_cases: Mapping[str, str]) -> dict[str, list[Counterexample]]:
     """Read and validate a corpus; known_cases maps each GEN case ID to its property. By case ID."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
+    data = load_toml(path)
     if set(data) - {"example"} or not isinstance(data.get("example", []), list):
         raise SuiteUsageError(f"{path}: only [[example]] entries are allowed")
     out: dict[str, list[Counterexample]] = {}

@@ -11,7 +11,7 @@ from conformance.behaviour.tables import Case
 from conformance.behaviour.checks import Check
 from conformance.target.http import S3, Response
 
-PROBE_KEY = "cors-probe.txt"
+PROBE_KEY = "cors-probe.txt"  # the object key requests name: preflights need no object (§4.3), GET/HEAD do
 ACAO, ACAC = "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"
 ACAM, ACAH = "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"
 ACEH, ACMA = "Access-Control-Expose-Headers", "Access-Control-Max-Age"
@@ -20,7 +20,7 @@ ACEH, ACMA = "Access-Control-Expose-Headers", "Access-Control-Max-Age"
 DECISIVE_QUESTIONS = {"Q2", "Q3", "Q8", "Q13"}
 
 
-def model_rules(case: Case) -> list[model.Rule] | None:
+def case_rules(case: Case) -> list[model.Rule] | None:
     """The case's configuration as model rules; None when the bucket has no CORS configuration."""
     rules = case.setup.get("rules", [])
     return [model.Rule.from_boto(r) for r in rules] if rules else None
@@ -38,12 +38,12 @@ def model_request(case: Case, http_method: str = "OPTIONS") -> model.Request:
 
 def expected_preflight(case: Case) -> model.Answer:
     """What a conforming server answers to the case's preflight."""
-    return model.evaluate_preflight(model_rules(case), model_request(case))
+    return model.evaluate_preflight(case_rules(case), model_request(case))
 
 
 def expected_actual(case: Case) -> model.Answer:
     """The CORS headers a conforming server adds to the case's actual request."""
-    return model.evaluate_actual(model_rules(case), model_request(case, case.send.get("http", "GET")))
+    return model.evaluate_actual(case_rules(case), model_request(case, case.send.get("http", "GET")))
 
 
 def send_preflight(s3: S3, case: Case, bucket: str) -> Response:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, sett
 from hypothesis import strategies as st
 
 from conformance.behaviour import model
+from conformance.behaviour.cors import PROBE_KEY
 
 # ---- vocabularies ----------------------------------------------------------------------------------------
 # Small on purpose: generated origins and header names collide with the configured ones often enough that
@@ -39,7 +40,6 @@ CASE_STYLES = ("keep", "lower", "upper", "title", "alternate")
 SEPARATORS = (", ", ",", " , ", ",,")
 DEFECTS = ("method-lower", "method-patch", "method-options", "origin-two-stars", "header-two-stars",
            "expose-star", "expose-space")
-PROBE_KEY = "cors-probe.txt"   # as conformance.behaviour.cors.PROBE_KEY; preflights need no object, GET/HEAD do
 PUT_KEY = "gen/put.txt"
 DELETE_KEY = "gen/delete.txt"
 BODY = b"conformance object\n"

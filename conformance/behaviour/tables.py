@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Callable
 import pytest
 
 from conformance.behaviour.schema import LEVEL_NAMES, validate_case
+from conformance.datafile import load_toml, reject_unknown_keys, wrong_type
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 
@@ -67,23 +67,14 @@ def _load_configs(path: Path, configs: Any) -> dict[str, dict]:
     for name, config in configs.items():
         if not isinstance(config, dict) or not isinstance(config.get("rules"), list):
             raise SuiteUsageError(f"{path}: [configs.{name}] needs 'rules' (a list of rules, [] for none)")
-        unknown = set(config) - _CONFIG_KEYS
-        if unknown:
-            raise SuiteUsageError(f"{path}: [configs.{name}]: unknown key(s) {', '.join(sorted(unknown))}")
+        reject_unknown_keys(f"{path}: [configs.{name}]", config, _CONFIG_KEYS)
     return configs
 
 
-def _load_table(path: Path) -> tuple[str, list[Case]]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
-    unknown = set(data) - _TABLE_KEYS
-    if unknown:
-        raise SuiteUsageError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} "
-                              f"(allowed: {', '.join(sorted(_TABLE_KEYS))})")
+def _load_table(path: Path) -> tuple[list[Case], list[str]]:
+    """The cases of one table and the IDs it retires."""
+    data = load_toml(path)
+    reject_unknown_keys(str(path), data, _TABLE_KEYS)
     area = data.get("area")
     if not isinstance(area, str) or area not in AREAS:  # (a list or table is unhashable: no TypeError)
         raise SuiteUsageError(f"{path}: 'area' must be one of {', '.join(AREAS)}, not {area!r}")
@@ -91,15 +82,12 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
     rows = data.get("case")
     if not isinstance(rows, list) or not rows:
         raise SuiteUsageError(f"{path}: no [[case]] entries")
-    cases = []
+    cases, retired = [], []
     for n, row in enumerate(rows, 1):
         if not isinstance(row, dict):
             raise SuiteUsageError(f"{path}: case #{n} must be a table ([[case]])")
         where = f"{path}: case #{n} ({row.get('id', 'no id')})"
-        unknown = set(row) - _CASE_KEYS
-        if unknown:
-            raise SuiteUsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
-                                  f"(allowed: {', '.join(sorted(_CASE_KEYS))})")
+        reject_unknown_keys(where, row, _CASE_KEYS)
         for key in ("id", "level", "title", "source"):
             if not isinstance(row.get(key), str) or not row[key].strip():
                 raise SuiteUsageError(f"{where}: required field '{key}' is missing or empty")
@@ -110,8 +98,9 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
             raise SuiteUsageError(f"{where}: level must be MUST, SHOULD or INFO, not {row['level']!r}")
         for key in ("send", "expect", "setup"):
             if key in row and not isinstance(row[key], dict):
-                raise SuiteUsageError(f"{where}: '{key}' must be a table")
+                raise wrong_type(where, key, "a table", row[key])
         if row.get("retired"):
+            retired.append(row["id"])
             continue  # a retired case keeps its ID reserved but is not run
         validate_case(area, row, where)  # every key of setup, send, expect and focus (conformance/behaviour/schema.py)
         setup = dict(row.get("setup", {}))
@@ -125,7 +114,7 @@ def _load_table(path: Path) -> tuple[str, list[Case]]:
                           source=row["source"].strip(), send=row.get("send", {}), expect=row.get("expect", {}),
                           setup=row.get("setup", {}), focus=tuple(row.get("focus", ())), note=row.get("note", ""),
                           table=path.name))
-    return area, cases
+    return cases, retired
 
 
 @dataclass(frozen=True)
@@ -156,9 +145,8 @@ def load_registry(directory: Path | None = None) -> Registry:
     if not files:
         raise SuiteUsageError(f"{directory}: no case tables (*.toml)")
     for path in files:
-        _, table_cases = _load_table(path)
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        for case_id in (r["id"] for r in raw["case"] if r.get("retired")):
+        table_cases, table_retired = _load_table(path)
+        for case_id in table_retired:
             if case_id in retired or case_id in cases:
                 raise SuiteUsageError(f"{path}: retired case ID {case_id} is defined twice")
             retired.add(case_id)

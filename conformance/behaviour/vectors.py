@@ -11,13 +11,13 @@ Exit status: 0 printed; 2 bad input (no case ID, an unknown case ID); 4 a vector
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from conformance.behaviour import model
+from conformance.datafile import load_toml, problem, reject_unknown_keys
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 
@@ -146,61 +146,51 @@ class Vector:
 # --- loading --------------------------------------------------------------------------------------
 
 
-def _fail(where: str, problem: str) -> SuiteUsageError:
-    return SuiteUsageError(f"{where}: {problem}")
-
-
-def _unknown(where: str, table: dict, allowed: set[str]) -> None:
-    unknown = set(table) - allowed
-    if unknown:
-        raise _fail(where, f"unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})")
-
-
 def _str(where: str, table: dict, key: str, *, required: bool = True) -> str | None:
     value = table.get(key)
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise _fail(where, f"'{key}' must be a non-empty string, not {value!r}")
+        raise problem(where, f"'{key}' must be a non-empty string, not {value!r}")
     return value
 
 
 def _bool(where: str, table: dict, key: str) -> bool:
     value = table.get(key)
     if not isinstance(value, bool):
-        raise _fail(where, f"'{key}' must be true or false, not {value!r}")
+        raise problem(where, f"'{key}' must be true or false, not {value!r}")
     return value
 
 
 def _str_list(where: str, table: dict, key: str) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(where, f"'{key}' must be a list of strings")
+        raise problem(where, f"'{key}' must be a list of strings")
     return tuple(value)
 
 
 def _str_table(where: str, table: dict, key: str) -> tuple[tuple[str, str], ...]:
     value = table.get(key, {})
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise _fail(where, f"'{key}' must be a table of strings")
+        raise problem(where, f"'{key}' must be a table of strings")
     return tuple(value.items())
 
 
 def _rules(where: str, value: Any) -> tuple[dict, ...]:
     """CORSRules in boto3's shape; only the members boto3 knows, with their types."""
     if not isinstance(value, list):
-        raise _fail(where, "'rules' must be a list of CORSRule tables")
+        raise problem(where, "'rules' must be a list of CORSRule tables")
     for n, rule in enumerate(value, 1):
         at = f"{where} rule #{n}"
         if not isinstance(rule, dict):
-            raise _fail(at, "must be a table")
-        _unknown(at, rule, _RULE_KEYS)
+            raise problem(at, "must be a table")
+        reject_unknown_keys(at, rule, _RULE_KEYS)
         for key in ("AllowedOrigins", "AllowedMethods", "AllowedHeaders", "ExposeHeaders"):
             if key in rule:
                 _str_list(at, rule, key)
         if "MaxAgeSeconds" in rule and (isinstance(rule["MaxAgeSeconds"], bool)
                                         or not isinstance(rule["MaxAgeSeconds"], int)):
-            raise _fail(at, "'MaxAgeSeconds' must be an integer")
+            raise problem(at, "'MaxAgeSeconds' must be an integer")
         if "ID" in rule:
             _str(at, rule, "ID")
     return tuple(value)
@@ -209,10 +199,10 @@ def _rules(where: str, value: Any) -> tuple[dict, ...]:
 def _fact(where: str, text: Any) -> str:
     match = _FACT.fullmatch(text) if isinstance(text, str) else None
     if not match or (match["section"] and match["section"] not in SECTIONS):
-        raise _fail(where, f"fact {text!r} must look like '§4.1 step 5', '§2.1 #8', '§6', '§5 Method' or 'Q3' "
+        raise problem(where, f"fact {text!r} must look like '§4.1 step 5', '§2.1 #8', '§6', '§5 Method' or 'Q3' "
                            f"(sections: {', '.join(sorted(SECTIONS, key=lambda s: [int(p) for p in s.split('.')]))})")
     if match["topic"] and match["topic"] not in TOPICS.get(match["section"], ()):
-        raise _fail(where, f"fact {text!r}: §{match['section']} has no row topic {match['topic']!r} "
+        raise problem(where, f"fact {text!r}: §{match['section']} has no row topic {match['topic']!r} "
                            f"(known: {'; '.join(TOPICS.get(match['section'], ())) or 'none'})")
     return text
 
@@ -220,17 +210,17 @@ def _fact(where: str, text: Any) -> str:
 def _request(where: str, kind: str, table: Any) -> VectorRequest:
     where = f"{where} request"
     if not isinstance(table, dict):
-        raise _fail(where, "must be a table ([vector.request])")
-    _unknown(where, table, _REQUEST_KEYS)
+        raise problem(where, "must be a table ([vector.request])")
+    reject_unknown_keys(where, table, _REQUEST_KEYS)
     method = _str(where, table, "method")
     resource = _str(where, table, "resource")
     if resource not in RESOURCES:
-        raise _fail(where, f"'resource' must be one of {', '.join(RESOURCES)}, not {resource!r}")
+        raise problem(where, f"'resource' must be one of {', '.join(RESOURCES)}, not {resource!r}")
     if kind == "preflight" and method != "OPTIONS":
-        raise _fail(where, f"a preflight vector sends OPTIONS, not {method!r}")
+        raise problem(where, f"a preflight vector sends OPTIONS, not {method!r}")
     wanted = {"put": "PUT", "get": "GET", "delete": "DELETE"}.get(kind)
     if wanted and (method != wanted or resource != "bucket"):
-        raise _fail(where, f"a {kind} vector sends {wanted} to the bucket (?cors)")
+        raise problem(where, f"a {kind} vector sends {wanted} to the bucket (?cors)")
     return VectorRequest(method=method, resource=resource, bucket_exists=_bool(where, table, "bucket_exists"),
                          signed=_bool(where, table, "signed"), origin=_str(where, table, "origin", required=False),
                          request_method=_str(where, table, "request_method", required=False),
@@ -241,45 +231,45 @@ def _request(where: str, kind: str, table: Any) -> VectorRequest:
 def _answer(where: str, kind: str, table: Any) -> Recorded:
     where = f"{where} answer"
     if not isinstance(table, dict):
-        raise _fail(where, "must be a table ([vector.answer])")
-    _unknown(where, table, _ANSWER_KEYS)
+        raise problem(where, "must be a table ([vector.answer])")
+    reject_unknown_keys(where, table, _ANSWER_KEYS)
     status = table.get("status")
     if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
-        raise _fail(where, f"'status' must be an HTTP status, not {status!r}")
+        raise problem(where, f"'status' must be an HTTP status, not {status!r}")
     if status is None and kind != "put":
-        raise _fail(where, "'status' is required (only a put vector may record just 'accepted')")
+        raise problem(where, "'status' is required (only a put vector may record just 'accepted')")
     accepted = None
     if kind == "put":
         accepted = _bool(where, table, "accepted")
     elif "accepted" in table:
-        raise _fail(where, "'accepted' belongs to put vectors only")
+        raise problem(where, "'accepted' belongs to put vectors only")
     mode = table.get("headers_recorded", "none")
     if not isinstance(mode, str) or mode not in HEADERS_RECORDED:
-        raise _fail(where, f"'headers_recorded' must be one of {', '.join(HEADERS_RECORDED)}, not {mode!r}")
+        raise problem(where, f"'headers_recorded' must be one of {', '.join(HEADERS_RECORDED)}, not {mode!r}")
     if mode != "none" and kind not in ("preflight", "actual"):
-        raise _fail(where, "CORS headers are recorded for preflight and actual vectors only")
+        raise problem(where, "CORS headers are recorded for preflight and actual vectors only")
     headers = _str_table(where, table, "headers")
     absent = _str_list(where, table, "absent")
     named = [name for name, _ in headers] + list(absent)
     for name in named:
         if name not in HEADERS_RECORDED[mode]:
-            raise _fail(where, f"header {name!r} is not one of the headers recorded ({mode}): "
+            raise problem(where, f"header {name!r} is not one of the headers recorded ({mode}): "
                                f"{', '.join(HEADERS_RECORDED[mode]) or 'none'}")
     missing = [n for n in HEADERS_RECORDED[mode] if n not in named]
     if missing or len(named) != len(set(named)):
-        raise _fail(where, f"with headers_recorded = {mode!r} every one of {', '.join(HEADERS_RECORDED[mode])} "
+        raise problem(where, f"with headers_recorded = {mode!r} every one of {', '.join(HEADERS_RECORDED[mode])} "
                            f"is either in 'headers' or in 'absent', exactly once (missing: {', '.join(missing)})")
     error = None
     if "error" in table:
         error = _str_table(where, table, "error")
-        _unknown(f"{where} error", dict(error), set(ERROR_ELEMENTS))
+        reject_unknown_keys(f"{where} error", dict(error), set(ERROR_ELEMENTS))
         if "Code" not in dict(error):
-            raise _fail(where, "'error' needs its Code")
+            raise problem(where, "'error' needs its Code")
     body = _str(where, table, "body", required=False)
     rules = None
     if "rules" in table:
         if kind != "get":
-            raise _fail(where, "'rules' (a GetBucketCors body) belongs to get vectors only")
+            raise problem(where, "'rules' (a GetBucketCors body) belongs to get vectors only")
         rules = _rules(where, table["rules"])
     return Recorded(status=status, accepted=accepted, headers_recorded=mode, headers=headers, absent=absent,
                     error=error, body=body, rules=rules)
@@ -287,47 +277,47 @@ def _answer(where: str, kind: str, table: Any) -> Recorded:
 
 def _vector(path: Path, n: int, row: Any, meta: dict, configs: dict, tests: dict) -> Vector:
     if not isinstance(row, dict):
-        raise _fail(f"{path}: vector #{n}", "must be a table ([[vector]])")
+        raise problem(f"{path}: vector #{n}", "must be a table ([[vector]])")
     where = f"{path}: vector #{n} ({row.get('id', 'no id')})"
-    _unknown(where, row, _VECTOR_KEYS)
+    reject_unknown_keys(where, row, _VECTOR_KEYS)
     vector_id = _str(where, row, "id")
     if not _ID.fullmatch(vector_id):
-        raise _fail(where, f"ID {vector_id!r} must look like AWSV-AREA-NNN")
+        raise problem(where, f"ID {vector_id!r} must look like AWSV-AREA-NNN")
     kind = _str(where, row, "kind")
     if kind not in KINDS:
-        raise _fail(where, f"'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise problem(where, f"'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
     test = _str(where, row, "test")
     if test not in tests:
-        raise _fail(where, f"test {test!r} has no [tests.\"{test}\"] table")
+        raise problem(where, f"test {test!r} has no [tests.\"{test}\"] table")
     key, assertion = _str(where, row, "snapshot_key", required=False), _str(where, row, "assertion", required=False)
     if (key is None) == (assertion is None):
-        raise _fail(where, "give exactly one of 'snapshot_key' (answer in the snapshot) or 'assertion'")
+        raise problem(where, "give exactly one of 'snapshot_key' (answer in the snapshot) or 'assertion'")
     if key is not None and key not in tests[test]["snapshot_keys"]:
-        raise _fail(where, f"snapshot key {key!r} is not listed for {test}")
+        raise problem(where, f"snapshot key {key!r} is not listed for {test}")
     config = _str(where, row, "config")
     if config != NO_CONFIG and config not in configs:
-        raise _fail(where, f"config {config!r} is not in [configs] (defined: {', '.join(sorted(configs))}; "
+        raise problem(where, f"config {config!r} is not in [configs] (defined: {', '.join(sorted(configs))}; "
                            f"or \"{NO_CONFIG}\")")
     rules = None if config == NO_CONFIG else configs[config]
     if kind == "put" and rules is None:
-        raise _fail(where, "a put vector names the configuration it sends")
+        raise problem(where, "a put vector names the configuration it sends")
     if kind != "put" and rules == ():
-        raise _fail(where, f"config {config!r} has no rules; use \"{NO_CONFIG}\" for a bucket without configuration")
+        raise problem(where, f"config {config!r} has no rules; use \"{NO_CONFIG}\" for a bucket without configuration")
     facts = row.get("facts")
     if not isinstance(facts, list) or not facts:
-        raise _fail(where, "'facts' must be a non-empty list of spec sections")
+        raise problem(where, "'facts' must be a non-empty list of spec sections")
     facts = tuple(_fact(where, f) for f in facts)
     note = _str(where, row, "note", required=False) or ""
     question = _str(where, row, "open_question", required=False)
     open_fields = _str_list(where, row, "open_fields")
     if question is not None:
         if not re.fullmatch(r"Q\d+", question) or not note or not open_fields:
-            raise _fail(where, "an open_question ('Qn') needs a note explaining it and the open_fields it leaves open")
+            raise problem(where, "an open_question ('Qn') needs a note explaining it and the open_fields it leaves open")
     elif open_fields:
-        raise _fail(where, "'open_fields' needs an open_question")
+        raise problem(where, "'open_fields' needs an open_question")
     for name in open_fields:
         if name not in FIELDS:
-            raise _fail(where, f"open field {name!r} is not one of: {', '.join(FIELDS)}")
+            raise problem(where, f"open field {name!r} is not one of: {', '.join(FIELDS)}")
     source = Source(repository=meta["repository"], commit=meta["commit"], snapshot_file=meta["snapshot_file"],
                     test_file=meta["test_file"], license=meta["license"], test=test, snapshot_key=key,
                     assertion=assertion, recorded=tests[test]["recorded"])
@@ -338,50 +328,45 @@ def _vector(path: Path, n: int, row: Any, meta: dict, configs: dict, tests: dict
 
 def load_file(path: Path) -> list[Vector]:
     """The vectors of one file, checked against the schema."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _fail(str(path), f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise _fail(str(path), f"cannot read it ({exc.strerror})") from None
-    _unknown(str(path), data, _FILE_KEYS)
+    data = load_toml(path)
+    reject_unknown_keys(str(path), data, _FILE_KEYS)
     meta = {k: _str(str(path), data, k) for k in ("repository", "commit", "snapshot_file", "test_file", "license")}
     if not re.fullmatch(r"[0-9a-f]{40}", meta["commit"]):
-        raise _fail(str(path), "'commit' must be a full 40-digit commit hash")
+        raise problem(str(path), "'commit' must be a full 40-digit commit hash")
     raw_configs = data.get("configs", {})
     if not isinstance(raw_configs, dict):
-        raise _fail(str(path), "'configs' must be a table of named configurations")
+        raise problem(str(path), "'configs' must be a table of named configurations")
     configs = {}
     for name, config in raw_configs.items():
         where = f"{path}: [configs.{name}]"
         if name == NO_CONFIG or not isinstance(config, dict):
-            raise _fail(where, f"must be a table with 'rules' (and the name \"{NO_CONFIG}\" is reserved)")
-        _unknown(where, config, _CONFIG_KEYS)
+            raise problem(where, f"must be a table with 'rules' (and the name \"{NO_CONFIG}\" is reserved)")
+        reject_unknown_keys(where, config, _CONFIG_KEYS)
         configs[name] = _rules(where, config.get("rules"))
     raw_tests = data.get("tests")
     if not isinstance(raw_tests, dict) or not raw_tests:
-        raise _fail(str(path), "needs [tests.\"Class::test\"] tables")
+        raise problem(str(path), "needs [tests.\"Class::test\"] tables")
     tests = {}
     for name, test in raw_tests.items():
         where = f"{path}: [tests.\"{name}\"]"
         if not isinstance(test, dict):
-            raise _fail(where, "must be a table")
-        _unknown(where, test, _TEST_KEYS)
+            raise problem(where, "must be a table")
+        reject_unknown_keys(where, test, _TEST_KEYS)
         recorded = _str(where, test, "recorded")
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00", recorded):
-            raise _fail(where, f"'recorded' must be an ISO date in UTC like 2023-07-31T10:31:46+00:00, "
+            raise problem(where, f"'recorded' must be an ISO date in UTC like 2023-07-31T10:31:46+00:00, "
                                f"not {recorded!r}")
         tests[name] = {"recorded": recorded, "snapshot_keys": _str_list(where, test, "snapshot_keys")}
         _str_list(where, test, "not_cors")
     rows = data.get("vector")
     if not isinstance(rows, list) or not rows:
-        raise _fail(str(path), "no [[vector]] entries")
+        raise problem(str(path), "no [[vector]] entries")
     vectors = [_vector(path, n, row, meta, configs, tests) for n, row in enumerate(rows, 1)]
     covered = {(v.source.test, v.source.snapshot_key) for v in vectors}
     for name, test in tests.items():
         for key in test["snapshot_keys"]:
             if (name, key) not in covered:
-                raise _fail(f"{path}: [tests.\"{name}\"]", f"snapshot key {key!r} has no vector")
+                raise problem(f"{path}: [tests.\"{name}\"]", f"snapshot key {key!r} has no vector")
     return vectors
 
 
@@ -411,7 +396,7 @@ def vectors() -> tuple[Vector, ...]:
 # --- the model's view and the recorded view ---------------------------------------------------------
 
 
-def model_rules(vector: Vector) -> list[model.Rule] | None:
+def vector_rules(vector: Vector) -> list[model.Rule] | None:
     """The configuration in force as model rules; None when the bucket has none."""
     return None if vector.rules is None else [model.Rule.from_boto(r) for r in vector.rules]
 
@@ -436,7 +421,7 @@ def _cors_view(answer: model.Answer, names: tuple[str, ...]) -> dict[str, Any]:
 
 def model_view(vector: Vector) -> tuple[dict[str, Any], tuple[str, ...]]:
     """What the model answers, as the same fields the recording has, and the open questions it flags."""
-    rules, request, rec = model_rules(vector), model_request(vector), vector.answer
+    rules, request, rec = vector_rules(vector), model_request(vector), vector.answer
     if vector.kind in ("preflight", "actual"):
         if vector.kind == "preflight":
             answer = model.evaluate_preflight(rules, request)

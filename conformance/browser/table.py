@@ -21,7 +21,7 @@ def substitute(rules: list[dict], page_origin: str, other_origin: str) -> list[d
     return [{**r, "AllowedOrigins": [origin(o) for o in r["AllowedOrigins"]]} for r in rules]
 
 
-def model_rules(case: Case, page_origin: str, other_origin: str) -> list[model.Rule] | None:
+def page_rules(case: Case, page_origin: str, other_origin: str) -> list[model.Rule] | None:
     """The case's configuration as model rules (None: no configuration)."""
     rules = substitute(case.setup.get("rules", []), page_origin, other_origin)
     return [model.Rule.from_boto(r) for r in rules] if rules else None
@@ -39,7 +39,7 @@ def browser_request(case: Case, page_origin: str, other_origin: str) -> BrowserR
 def expected(case: Case, page_origin: str = "http://127.0.0.1:41001",
              other_origin: str = "http://127.0.0.1:41002") -> BrowserVerdict:
     """The browser verdict a conforming server leads to for this row."""
-    return expected_verdict(model_rules(case, page_origin, other_origin),
+    return expected_verdict(page_rules(case, page_origin, other_origin),
                             browser_request(case, page_origin, other_origin))
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from conformance.behaviour.cors import PROBE_KEY
 from conformance.behaviour.tables import cases
 from conformance.target.inflight import gather
 from conformance.cases.steps import (LIST_MEMBERS, MEMBERS, as_multisets, check_error, configure, delete_config,
                                get_rules, put_rules)
-
-PROBE_KEY = "cors-probe.txt"  # preflights name a key that need not exist (key existence is not checked, §4.3)
 
 
 @cases("CFG-GET-001")

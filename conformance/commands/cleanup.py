@@ -64,7 +64,7 @@ def suite_bucket_time(name: str) -> datetime | None:
 
 
 @dataclass
-class Verdict:
+class BucketDecision:
     """What cleanup makes of one bucket name."""
 
     name: str
@@ -74,25 +74,25 @@ class Verdict:
 
 
 def classify(name: str, now: datetime, older_than: timedelta, region: str | None = None,
-             bucket_region: str | None = None) -> Verdict:
+             bucket_region: str | None = None) -> BucketDecision:
     """Decide whether a bucket is a leftover of the suite that is old enough to remove."""
     if not name.startswith(PREFIX):
-        return Verdict(name, False, "not a bucket of the suite")
+        return BucketDecision(name, False, "not a bucket of the suite")
     started = suite_bucket_time(name)
     if started is None:
         why = ("not a bucket name the suite makes (s3cors-<yymmddhhmmss>-<6 hex>-<worker>-<nnnn>)"
                if not _NAME.fullmatch(name) else "its run timestamp is not a valid date")
-        return Verdict(name, False, why)
+        return BucketDecision(name, False, why)
     age = now - started
     if age < timedelta(0):
-        return Verdict(name, False, f"its run timestamp is {format_age(-age)} in the future", age)
+        return BucketDecision(name, False, f"its run timestamp is {format_age(-age)} in the future", age)
     if age <= older_than:
-        return Verdict(name, False, f"its run started {format_age(age)} ago, not more than "
+        return BucketDecision(name, False, f"its run started {format_age(age)} ago, not more than "
                                     f"{format_minutes(older_than)} (it may still be running)", age)
     if bucket_region and region and bucket_region != region:
-        return Verdict(name, False, f"it is in region {bucket_region}, not {region} (give --region {bucket_region})",
+        return BucketDecision(name, False, f"it is in region {bucket_region}, not {region} (give --region {bucket_region})",
                        age)
-    return Verdict(name, True, "", age)
+    return BucketDecision(name, True, "", age)
 
 
 def format_age(age: timedelta) -> str:

@@ -97,7 +97,7 @@ class ReferenceApp:
         return bucket in s3_backends.bucket_accounts
 
     @staticmethod
-    def model_rules(stored: list[dict] | None) -> list[model.Rule] | None:
+    def stored_rules(stored: list[dict] | None) -> list[model.Rule] | None:
         """A stored configuration as model rules (None = no configuration)."""
         return [model.Rule.from_boto(r) for r in stored] if stored else None
 
@@ -191,7 +191,7 @@ class ReferenceApp:
                             request_headers=request.headers.get("Access-Control-Request-Headers"),
                             resource=resource, bucket_exists=exists,
                             signed=not verdict.code and not verdict.anonymous)
-        rules = self.model_rules(stored) if exists else None
+        rules = self.stored_rules(stored) if exists else None
         if b.gate(req.origin, rules is not None, f"http://{request.host}"):
             return Response(b"", 403, content_type="text/plain")
         answer = b.actual(rules, req)
@@ -213,7 +213,7 @@ class ReferenceApp:
         refusal = b.preflight_with_credentials("X-Amz-Signature" in query, "Authorization" in request.headers)
         if refusal is not None:
             return error_response(refusal)
-        rules = self.model_rules(stored)
+        rules = self.stored_rules(stored)
         if rules is None and origin is not None and b.privileged(origin, f"http://{request.host}"):
             return Response(b"", 200, {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods":
                                        "HEAD, GET, PUT, POST, DELETE, OPTIONS, PATCH",

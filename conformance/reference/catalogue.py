@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.datafile import load_toml, reject_unknown_keys, wrong_type
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 
@@ -48,23 +48,17 @@ def load_catalogue(directory: Path | None = None) -> dict[str, Fault]:
     directory = directory or faults_dir()
     faults: dict[str, Fault] = {}
     for path in sorted(directory.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
-        unknown = set(data) - {"fault"}
-        if unknown:
-            raise SuiteUsageError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))} (only [[fault]])")
+        data = load_toml(path)
+        reject_unknown_keys(str(path), data, {"fault"}, what="top-level key")
         entries = data.get("fault", [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise SuiteUsageError(f"{path}: faults are [[fault]] tables")
         for n, entry in enumerate(entries, 1):
             where = f"{path}: fault #{n} ({entry.get('id', 'no id')})"
+            reject_unknown_keys(where, entry, _KEYS)
             for key, value in entry.items():
-                if key not in _KEYS:
-                    raise SuiteUsageError(f"{where}: unknown key '{key}' (allowed: {', '.join(sorted(_KEYS))})")
                 if not isinstance(value, _KEYS[key]) or not value.strip():
-                    raise SuiteUsageError(f"{where}: '{key}' must be a non-empty string")
+                    raise wrong_type(where, key, "a non-empty string", value)
             missing = [k for k in _REQUIRED if k not in entry]
             if missing:
                 raise SuiteUsageError(f"{where}: missing {', '.join(missing)}")

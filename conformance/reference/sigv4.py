@@ -14,7 +14,7 @@ UNSIGNED = "UNSIGNED-PAYLOAD"
 
 
 @dataclass(frozen=True)
-class Verdict:
+class AuthCheck:
     """The outcome of an authentication check: None code = authenticated; anonymous = no credentials sent."""
 
     code: str | None
@@ -22,8 +22,8 @@ class Verdict:
     message: str = ""
 
 
-OK = Verdict(None)
-ANONYMOUS = Verdict(None, anonymous=True)
+OK = AuthCheck(None)
+ANONYMOUS = AuthCheck(None, anonymous=True)
 
 
 def _parse_authorization(value: str) -> dict[str, str] | None:
@@ -57,7 +57,7 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
-def verify(method: str, raw_path: str, raw_query: str, headers, access_key: str, secret_key: str) -> Verdict:
+def verify(method: str, raw_path: str, raw_query: str, headers, access_key: str, secret_key: str) -> AuthCheck:
     """Check a request's SigV4 signature (headers: a case-insensitive mapping of the received headers)."""
     pairs = _split_query(raw_query)
     query = {unquote(k): unquote(v) for k, v in pairs}
@@ -65,7 +65,7 @@ def verify(method: str, raw_path: str, raw_query: str, headers, access_key: str,
     if authorization is not None:
         fields = _parse_authorization(authorization)
         if fields is None:
-            return Verdict("InvalidArgument", message="Unsupported Authorization Type")
+            return AuthCheck("InvalidArgument", message="Unsupported Authorization Type")
         credential, signed, signature = fields["Credential"], fields["SignedHeaders"], fields["Signature"]
         amz_date = headers.get("x-amz-date", "")
         payload = headers.get("x-amz-content-sha256", UNSIGNED)
@@ -78,7 +78,7 @@ def verify(method: str, raw_path: str, raw_query: str, headers, access_key: str,
         return ANONYMOUS
     scope = credential.split("/")
     if len(scope) != 5 or scope[0] != access_key:
-        return Verdict("InvalidAccessKeyId", message="The AWS Access Key Id you provided does not exist in our records.")
+        return AuthCheck("InvalidAccessKeyId", message="The AWS Access Key Id you provided does not exist in our records.")
     names = signed.split(";")
     canonical_headers = "".join(f"{n}:{' '.join((headers.get(n) or '').split())}\n" for n in names)
     canonical = "\n".join([method, raw_path or "/", _canonical_query(pairs, drop), canonical_headers, signed, payload])
@@ -86,6 +86,6 @@ def verify(method: str, raw_path: str, raw_query: str, headers, access_key: str,
                          hashlib.sha256(canonical.encode()).hexdigest()])
     expected = hmac.new(_signing_key(secret_key, *scope[1:4]), to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
-        return Verdict("SignatureDoesNotMatch", message="The request signature we calculated does not match the "
+        return AuthCheck("SignatureDoesNotMatch", message="The request signature we calculated does not match the "
                        "signature you provided. Check your key and signing method.")
     return OK

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.datafile import load_toml, reject_unknown_keys
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 from conformance.target.profiles import is_file
@@ -54,12 +54,7 @@ def load_expectations(path: Path, known_ids: set[str]) -> dict[str, Expectation]
     """Read and validate an expectation file; unknown case IDs and keys are errors naming the file."""
     if not is_file(path):
         raise SuiteUsageError(f"{path}: no such expectation file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
+    data = load_toml(path)
     result = {}
     for case_id, entry in data.items():
         where = f"{path}: [{case_id}]"
@@ -67,10 +62,7 @@ def load_expectations(path: Path, known_ids: set[str]) -> dict[str, Expectation]
             raise SuiteUsageError(f"{where}: unknown case ID {case_id!r}")
         if not isinstance(entry, dict):
             raise SuiteUsageError(f"{where}: must be a table with outcome, reason and optionally bug")
-        unknown = set(entry) - _KEYS
-        if unknown:
-            raise SuiteUsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
-                                  "(allowed: outcome, reason, bug, status, code)")
+        reject_unknown_keys(where, entry, _KEYS)
         if entry.get("outcome") == "error":
             raise SuiteUsageError(
                 f"{where}: outcome = \"error\" can no longer be expected: an error is no answer (refused, reset, "

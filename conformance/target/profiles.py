@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from conformance.target.capabilities import Capability, stated
 from conformance.target.launchers import LAUNCHERS as LAUNCHER_KINDS
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
+from conformance.datafile import load_toml, reject_unknown_keys, wrong_type
 
 DEFAULT_TARGET = "moto"
 LAUNCHERS = tuple(sorted(LAUNCHER_KINDS))
@@ -166,16 +166,15 @@ def _check_table(data: dict, schema: dict, path: Path, prefix: str = "") -> None
                 f"{path}: '{dotted}' would store a secret in a profile; name an environment variable "
                 f"instead (e.g. '{key}_env' in [credentials])")
         if key not in schema:
-            raise SuiteUsageError(
-                f"{path}: unknown key '{dotted}' (allowed here: {', '.join(sorted(schema))})")
+            reject_unknown_keys(str(path), {dotted: value}, (f"{prefix}{k}" for k in schema))
         expected = schema[key]
         if isinstance(expected, dict):
             if not isinstance(value, dict):
-                raise SuiteUsageError(f"{path}: '{dotted}' must be a table ([{dotted}])")
+                raise wrong_type(str(path), dotted, f"a table ([{dotted}])", value)
             _check_table(value, expected, path, f"{dotted}.")
         elif not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             names = " or ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
-            raise SuiteUsageError(f"{path}: '{dotted}' must be a {names}, not {type(value).__name__} ({value!r})")
+            raise wrong_type(str(path), dotted, f"a {names}", value)
 
 
 def load_profile(path: Path) -> dict[str, Any]:
@@ -183,12 +182,7 @@ def load_profile(path: Path) -> dict[str, Any]:
     if not is_file(path):
         known = ", ".join(known_targets()) or "none"
         raise SuiteUsageError(f"{path}: no such target profile (shipped profiles: {known})")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SuiteUsageError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise SuiteUsageError(f"{path}: cannot read it ({exc.strerror})") from None
+    data = load_toml(path)
     _check_table(data, _SCHEMA, path)
     for key in _REQUIRED:
         if key not in data:
