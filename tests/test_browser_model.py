@@ -12,7 +12,7 @@ import pytest
 from conformance.behaviour import model
 from conformance.browser import fetch
 from conformance.browser.driver import parse_network
-from conformance.browser.report import link_related, summary_lines
+from conformance.browser.report import disagreement_lines, link_related
 from conformance.browser.table import (expected, model_view, substitute, table_view, twin_expected,
                                       twin_request)
 from conformance.behaviour.tables import registry
@@ -237,13 +237,13 @@ def test_link_related_puts_both_verdicts_side_by_side():
     assert head["related_case"]["verdict"] == "pass" and head["side_by_side"]["agree"] is False
     assert records["BRW-PUT-001"]["observations"]["side_by_side"]["agree"] is True
     assert records["BRW-GET-001"]["observations"]["related_case"]["outcome"] == "not run in this session"
-    lines = summary_lines(disagreements, 1)
+    lines = disagreement_lines(disagreements, 1)
     assert lines[0] == "browser vs header-level verdicts: 1 disagree"
     assert "refuses what the header-level case accepts" in lines[1]
     assert "BRW-HEAD-001: browser blocked (conforming: allowed) -> fail  |  ACT-HEAD-001: pass" in lines[2]
     assert "did not run: 1" in lines[-1]
     records["ACT-GET-001"] = _record("ACT-GET-001", "ACT", "fail")
-    lines = summary_lines(link_related(records), 0)
+    lines = disagreement_lines(link_related(records), 0)
     assert any("deviations the browser does not notice" in line for line in lines)
     assert any("BRW-GET-001: browser allowed (conforming: allowed) -> pass  |  ACT-GET-001: fail" in line
                for line in lines)

@@ -30,4 +30,4 @@ def test_a_registered_format_is_written_by_the_run_and_into_a_bundle(tmp_path, m
 
 
 def test_profiles_accept_exactly_the_registered_launcher_kinds():
-    assert set(profiles.LAUNCHERS) == set(launchers.LAUNCHERS)
+    assert set(profiles.LAUNCH_KINDS) == set(launchers.LAUNCHERS)

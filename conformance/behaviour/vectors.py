@@ -401,7 +401,7 @@ def vector_rules(vector: Vector) -> list[model.Rule] | None:
     return None if vector.rules is None else [model.Rule.from_boto(r) for r in vector.rules]
 
 
-def model_request(vector: Vector) -> model.Request:
+def vector_request(vector: Vector) -> model.Request:
     """The vector's request as the model sees it."""
     r = vector.request
     return model.Request(method=r.method, origin=r.origin, request_method=r.request_method,
@@ -421,7 +421,7 @@ def _cors_view(answer: model.Answer, names: tuple[str, ...]) -> dict[str, Any]:
 
 def model_view(vector: Vector) -> tuple[dict[str, Any], tuple[str, ...]]:
     """What the model answers, as the same fields the recording has, and the open questions it flags."""
-    rules, request, rec = vector_rules(vector), model_request(vector), vector.answer
+    rules, request, rec = vector_rules(vector), vector_request(vector), vector.answer
     if vector.kind in ("preflight", "actual"):
         if vector.kind == "preflight":
             answer = model.evaluate_preflight(rules, request)

@@ -41,7 +41,7 @@ def link_related(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return disagreements
 
 
-def summary_lines(disagreements: list[dict[str, Any]], not_linked: int) -> list[str]:
+def disagreement_lines(disagreements: list[dict[str, Any]], not_linked: int) -> list[str]:
     """Terminal lines: each BRW case whose verdict differs from its related header-level case's, in two kinds:
     headers judged fine but the browser does not do what a conforming server leads to, and headers judged
     wrong in a way the browser does not notice."""

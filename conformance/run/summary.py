@@ -39,7 +39,7 @@ def write_summary(tr, state: State) -> None:
                       f"{state.reports_dir / NEW_COUNTEREXAMPLES} (append to fixtures/corpus/generated.toml)",
                       yellow=True)
     tr.write_line("capabilities (value, and where it came from):")
-    for line in capabilities.summary_lines(state.target.capabilities):
+    for line in capabilities.capability_lines(state.target.capabilities):
         tr.write_line(line)
     for line in browser_lines(state):
         tr.write_line(line, yellow=True)
@@ -66,7 +66,7 @@ def _report_files(state: State) -> list[str]:
 
 def browser_lines(state: State) -> list[str]:
     """Terminal lines about the browser cases: not run without --browser, or where they disagree."""
-    from conformance.browser.report import summary_lines as browser_summary
+    from conformance.browser.report import disagreement_lines as browser_summary
 
     if not state.browser:
         skipped = [c for c in state.chosen_cases() if c.area == "BRW"]

@@ -101,7 +101,7 @@ def require_owner_account(target) -> str:
     return cap.value
 
 
-def summary_lines(capabilities: dict[str, Capability]) -> list[str]:
+def capability_lines(capabilities: dict[str, Capability]) -> list[str]:
     """One terminal line per capability: its value and where it came from."""
     return [f"  {name} = {cap.line()}" for name, cap in capabilities.items()]
 

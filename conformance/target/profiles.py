@@ -10,13 +10,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.target.capabilities import Capability, stated
-from conformance.target.launchers import LAUNCHERS as LAUNCHER_KINDS
+from conformance.target.launchers import LAUNCHERS
 from conformance.errors import SuiteUsageError
 from conformance.paths import fixtures_dir
 from conformance.datafile import load_toml, reject_unknown_keys, wrong_type
 
 DEFAULT_TARGET = "moto"
-LAUNCHERS = tuple(sorted(LAUNCHER_KINDS))
+LAUNCH_KINDS = tuple(sorted(LAUNCHERS))  # the values 'launch' may take
 OWNER_MODES = ("enforced", "ignored")
 ADDRESSING = ("path", "virtual")
 # Placeholder credentials for targets that accept any (moto, LocalStack); not secrets.
@@ -187,8 +187,8 @@ def load_profile(path: Path) -> dict[str, Any]:
     for key in _REQUIRED:
         if key not in data:
             raise SuiteUsageError(f"{path}: required field '{key}' is missing")
-    if "launch" in data and data["launch"] not in LAUNCHERS:
-        raise SuiteUsageError(f"{path}: 'launch' must be one of {', '.join(LAUNCHERS)}, not {data['launch']!r}")
+    if "launch" in data and data["launch"] not in LAUNCH_KINDS:
+        raise SuiteUsageError(f"{path}: 'launch' must be one of {', '.join(LAUNCH_KINDS)}, not {data['launch']!r}")
     if data.get("launch") == "server" and not data.get("server", {}).get("name"):
         raise SuiteUsageError(f"{path}: launch = \"server\" needs [server] name (a folder of fixtures/servers)")
     if "endpoint_url" in data:
