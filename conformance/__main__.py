@@ -20,7 +20,7 @@ COMMANDS = {
     "diff": ("conformance.reports.diff", "compare two results.json case by case (worse, better, changed)"),
     "verify": ("conformance.reports.certify", "check a certification bundle against its SHA-256 manifest"),
     "cleanup": ("conformance.commands.cleanup", "list (and with --delete remove) buckets the suite left behind on a target"),
-    "vectors": ("conformance.behaviour.vectors", "print the AWS recordings (fixtures/aws-vectors) behind a case, or --list them"),
+    "vectors": ("conformance.commands.vectors", "print the AWS recordings (fixtures/aws-vectors) behind a case, or --list them"),
     "reference": ("conformance.reference.server", "serve the reference endpoint: bucket CORS exactly as the model "
                   "says, optionally with one catalogued fault"),
     "power": ("conformance.commands.power", "run the suite against every catalogued fault and write docs/power.md"),

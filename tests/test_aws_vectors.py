@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.behaviour import model
-from conformance.behaviour import vectors as V
+from conformance.behaviour import vector_backing as VB, vectors as V
+from conformance.commands import vectors as VC
 from conformance.behaviour.tables import registry
 from conformance.errors import SuiteUsageError
 
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize("vector", ALL, ids=lambda v: v.id)
 def test_model_agrees_with_recording(vector):
-    assert not V.problems(vector), f"{vector.id} ({vector.source.describe()}): " + "; ".join(V.problems(vector))
+    assert not VB.problems(vector), f"{vector.id} ({vector.source.describe()}): " + "; ".join(VB.problems(vector))
 
 
 def test_every_recorded_exchange_is_a_vector():
@@ -48,7 +49,7 @@ def test_every_recorded_exchange_is_a_vector():
 def test_readme_states_the_counts():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"**{len(ALL)} AWS test vectors**" in text
-    assert f"**{len(V.distinct_facts())} distinct spec facts**" in text
+    assert f"**{len(VB.distinct_facts())} distinct spec facts**" in text
 
 
 def test_vectors_cover_each_answer_kind_of_the_model():
@@ -62,7 +63,7 @@ def test_vectors_cover_each_answer_kind_of_the_model():
 
 
 def _failing() -> dict[str, list[str]]:
-    return {v.id: V.problems(v) for v in ALL if V.problems(v)}
+    return {v.id: VB.problems(v) for v in ALL if VB.problems(v)}
 
 
 MUTATIONS = {
@@ -105,7 +106,7 @@ MUTATIONS = {
 @pytest.mark.parametrize("name", MUTATIONS)
 def test_model_mutation_contradicting_a_recording_fails(monkeypatch, name):
     attribute, mutate, vector_id = MUTATIONS[name]
-    assert not V.problems(BY_ID[vector_id])
+    assert not VB.problems(BY_ID[vector_id])
     monkeypatch.setattr(model, attribute, mutate(getattr(model, attribute)))
     failing = _failing()
     assert vector_id in failing, f"mutation {name} went unnoticed by {vector_id}"
@@ -118,7 +119,7 @@ def test_model_flagging_a_recorded_answer_as_open_fails(monkeypatch):
     original = model.evaluate_preflight
     monkeypatch.setattr(model, "evaluate_preflight", lambda rules, request: dataclasses.replace(
         original(rules, request), open_questions=("Q2",)))
-    assert any("treats this recorded answer as open" in p for p in V.problems(BY_ID["AWSV-CORS-015"]))
+    assert any("treats this recorded answer as open" in p for p in VB.problems(BY_ID["AWSV-CORS-015"]))
 
 
 # --- vectors marked with an open question ---------------------------------------------------------
@@ -178,17 +179,17 @@ def test_open_question_vector_checks_only_its_definite_fields(tmp_path):
     """The recording shows the echo where the model answers '*' (Q3): tolerated, since the model flags Q3; the
     definite fields (status, methods, Vary) are still compared."""
     vector, = V.load_file(_write(tmp_path, HEADER + OPEN_VECTOR.replace("STATUS", "200")))
-    assert set(V.disagreements(vector)) == {"header Access-Control-Allow-Origin",
+    assert set(VB.disagreements(vector)) == {"header Access-Control-Allow-Origin",
                                             "header Access-Control-Allow-Credentials"}
-    assert V.problems(vector) == []
+    assert VB.problems(vector) == []
     wrong, = V.load_file(_write(tmp_path, HEADER + OPEN_VECTOR.replace("STATUS", "403")))
-    assert V.problems(wrong) and "status" in V.problems(wrong)[0]
+    assert VB.problems(wrong) and "status" in VB.problems(wrong)[0]
 
 
 def test_open_question_vector_fails_when_the_model_stops_flagging_it(tmp_path, monkeypatch):
     vector, = V.load_file(_write(tmp_path, HEADER + OPEN_VECTOR.replace("STATUS", "200")))
     monkeypatch.setattr(model, "_header_questions", lambda rule, origin: ())
-    assert any("no longer flags Q3" in p for p in V.problems(vector))
+    assert any("no longer flags Q3" in p for p in VB.problems(vector))
 
 
 # --- the loader is strict ---------------------------------------------------------------------------
@@ -255,16 +256,16 @@ def test_loader_refuses_invalid_toml_and_duplicate_ids(tmp_path):
     ("I: inference (§12)", "secondary"),
 ])
 def test_backing(source, expected):
-    assert V.backing(source) == expected
+    assert VB.backing(source) == expected
 
 
 def test_citations_parse_steps_rows_ranges_topics_and_questions():
-    assert V.citations("A/S: §2.1 rows 8-10 (x); §4.1 step 5, §5 Method (exact); Q2 (§6)") == {
+    assert VB.citations("A/S: §2.1 rows 8-10 (x); §4.1 step 5, §5 Method (exact); Q2 (§6)") == {
         ("2.1", "#8"), ("2.1", "#9"), ("2.1", "#10"), ("4.1", "step 5"), ("5", "method"), ("Q2", None), ("6", None)}
 
 
 def test_named_recordings_back_a_case():
-    found = [v.id for v in V.backing_vectors('A: LS-SNAP test_put_cors_default_values "opt-get-headers"')]
+    found = [v.id for v in VB.backing_vectors('A: LS-SNAP test_put_cors_default_values "opt-get-headers"')]
     assert found == ["AWSV-CORS-045"]  # "opt-get-headers" of that test only
 
 
@@ -272,7 +273,7 @@ def test_every_case_resting_on_a_named_snapshot_is_backed():
     """A case whose source names an LS-SNAP key must find that recording among the vectors."""
     for case in registry().cases.values():
         for key in re.findall(r'LS-SNAP[^;(]*?"([a-z0-9_-]+)"', case.source):
-            assert any(v.source.snapshot_key == key for v in V.backing_vectors(case.source)), (case.id, key)
+            assert any(v.source.snapshot_key == key for v in VB.backing_vectors(case.source)), (case.id, key)
 
 
 # --- python -m conformance vectors ----------------------------------------------------------------
@@ -300,7 +301,7 @@ def test_cli_list():
     run = _cli("--list")
     assert run.returncode == 0
     assert run.stdout.count("AWSV-") == len(ALL)
-    assert f"{len(ALL)} vectors backing {len(V.distinct_facts())} distinct spec facts" in run.stdout
+    assert f"{len(ALL)} vectors backing {len(VB.distinct_facts())} distinct spec facts" in run.stdout
 
 
 # --- fuzzing: any value anywhere either loads or gives one clear error ----------------------------------
@@ -353,8 +354,8 @@ def test_loader_fuzz_one_value_replaced(data):
             assert str(file) in str(exc)
             return
         for vector in loaded:  # a document that loads can be compared and printed
-            V.problems(vector)
-            V.exchange(vector)
+            VB.problems(vector)
+            VC.exchange(vector)
 
 
 def test_spec_appendix_says_what_backs_each_fact():
@@ -362,8 +363,8 @@ def test_spec_appendix_says_what_backs_each_fact():
     from conformance.paths import spec_path
 
     text = spec_path().read_text(encoding="utf-8")
-    assert V.current_spec(text) == text, "the appendix of docs/spec.md is stale: python -m conformance vectors --spec-appendix"
-    facts = V.spec_facts(text)
+    assert VC.current_spec(text) == text, "the appendix of docs/spec.md is stale: python -m conformance vectors --spec-appendix"
+    facts = VC.spec_facts(text)
     assert len(facts) > 90 and any(a == "s4.1-step-5" for a, _, _ in facts)
     assert "| [§4.1 step 5](#s4.1-step-5) | a recorded AWS exchange | AWSV-CORS-" in text
     assert "| [§4.1 step 4](#s4.1-step-4) | secondary sources only | — |" in text

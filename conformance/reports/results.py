@@ -44,10 +44,10 @@ def build_record(case: Case, verdict: Verdict, check: Check | None, exchanges: l
 def evidence_of(source: str) -> dict[str, Any]:
     """What backs a case's source: recorded (an AWS exchange, with the IDs of the vectors behind it), documented
     (AWS documentation only) or secondary (fixtures/aws-vectors; docs/spec.md's appendix)."""
-    from conformance.behaviour import vectors
+    from conformance.behaviour import vector_backing
 
     try:
-        return {"backing": vectors.backing(source), "recordings": [v.id for v in vectors.backing_vectors(source)]}
+        return {"backing": vector_backing.backing(source), "recordings": [v.id for v in vector_backing.backing_vectors(source)]}
     except SuiteUsageError:  # a vector file that does not load: say so, the verdict stands on its own
         return {"backing": "unknown", "recordings": []}
 
