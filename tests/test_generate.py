@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from conformance.behaviour import generate as gen
+from conformance.behaviour import reproducers as rep
 from conformance.behaviour import model
 from conformance.behaviour.cors import DECISIVE_QUESTIONS
 from conformance.target.redact import Redactor
@@ -118,7 +119,7 @@ CONFIG = [{"AllowedOrigins": ["https://a.example"], "AllowedMethods": ["GET"], "
 
 def test_curl_for_a_preflight():
     req = gen.GenRequest("preflight", "OPTIONS", "https://a.example", "PUT", "x-amz-date, Content-Type")
-    cmd = gen.curl_command(req, "http://127.0.0.1:9000/${BUCKET}/cors-probe.txt", "us-east-1")
+    cmd = rep.curl_command(req, "http://127.0.0.1:9000/${BUCKET}/cors-probe.txt", "us-east-1")
     assert cmd == ("curl -sS -i -X OPTIONS \"http://127.0.0.1:9000/${BUCKET}/cors-probe.txt\" "
                    "-H 'Origin: https://a.example' -H 'Access-Control-Request-Method: PUT' "
                    "-H 'Access-Control-Request-Headers: x-amz-date, Content-Type'")
@@ -127,20 +128,20 @@ def test_curl_for_a_preflight():
 
 def test_curl_for_signed_and_anonymous_requests():
     signed = gen.GenRequest("actual", "PUT", "https://a.example", resource="object", signed=True)
-    cmd = gen.curl_command(signed, "http://h:1/${BUCKET}/gen/put.txt", "eu-west-3")
+    cmd = rep.curl_command(signed, "http://h:1/${BUCKET}/gen/put.txt", "eu-west-3")
     words = shlex.split(cmd)  # the line is valid shell
     assert words[:6] == ["curl", "-sS", "-i", "-X", "PUT", "http://h:1/${BUCKET}/gen/put.txt"]
     assert '--aws-sigv4 aws:amz:eu-west-3:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"' in cmd
     assert "--data-binary" in words and "Content-Type: text/plain" in words
-    head = gen.curl_command(gen.GenRequest("actual", "HEAD", "o", resource="bucket"), "http://h/${BUCKET}", "r")
+    head = rep.curl_command(gen.GenRequest("actual", "HEAD", "o", resource="bucket"), "http://h/${BUCKET}", "r")
     assert "--head" in shlex.split(head) and "--aws-sigv4" not in head
-    token = gen.curl_command(signed, "http://h/${BUCKET}/k", "r", session_token=True)
+    token = rep.curl_command(signed, "http://h/${BUCKET}/k", "r", session_token=True)
     assert '-H "x-amz-security-token: $AWS_SESSION_TOKEN"' in token
 
 
 def test_curl_quotes_hostile_values():
     req = gen.GenRequest("preflight", "OPTIONS", "https://x.example'; rm -rf / #", "GET", "a,$(id)")
-    cmd = gen.curl_command(req, 'http://h/${BUCKET}/k"$(id)', "r")
+    cmd = rep.curl_command(req, 'http://h/${BUCKET}/k"$(id)', "r")
     words = shlex.split(cmd)
     assert "Origin: https://x.example'; rm -rf / #" in words
     assert "Access-Control-Request-Headers: a,$(id)" in words
@@ -148,24 +149,24 @@ def test_curl_quotes_hostile_values():
 
 
 def test_put_cors_command_and_script():
-    cmd = gen.put_cors_command(CONFIG, "http://127.0.0.1:9000", "us-east-1")
+    cmd = rep.put_cors_command(CONFIG, "http://127.0.0.1:9000", "us-east-1")
     words = shlex.split(cmd)
     assert words[:5] == ["aws", "s3api", "put-bucket-cors", "--bucket", "$BUCKET"]
     document = json.loads(words[words.index("--cors-configuration") + 1])
     assert document == {"CORSRules": CONFIG}
     assert words[-4:] == ["--endpoint-url", "http://127.0.0.1:9000", "--region", "us-east-1"]
     get = gen.GenRequest("actual", "GET", "https://a.example", signed=True)
-    lines = gen.script(CONFIG, get, endpoint="http://e", url="http://e/${BUCKET}/cors-probe.txt", region="r")
+    lines = rep.script(CONFIG, get, endpoint="http://e", url="http://e/${BUCKET}/cors-probe.txt", region="r")
     assert lines[0].startswith("export BUCKET=") and "create-bucket" in lines[1]
     assert "put-object" in lines[2] and "put-bucket-cors" in lines[3] and lines[4].startswith("curl ")
-    assert not any("put-object" in line for line in gen.script(CONFIG, None, endpoint="e", url=None, region="r"))
+    assert not any("put-object" in line for line in rep.script(CONFIG, None, endpoint="e", url=None, region="r"))
 
 
 def test_reproducer_never_carries_credentials():
     """Commands name the credential variables; a redactor that knows the secrets finds nothing to remove."""
     redactor = Redactor([AK, SK, TOKEN])
     req = gen.GenRequest("actual", "GET", "https://a.example", "GET", None, "object", True)
-    lines = gen.script(CONFIG, req, endpoint="http://127.0.0.1:9000", url="http://127.0.0.1:9000/${BUCKET}/k",
+    lines = rep.script(CONFIG, req, endpoint="http://127.0.0.1:9000", url="http://127.0.0.1:9000/${BUCKET}/k",
                        region="us-east-1", session_token=True)
     text = "\n".join(lines)
     assert redactor.text(text) == text
@@ -180,16 +181,16 @@ def test_signing_headers_never_reach_curl():
             return {**super().headers(), "Authorization": f"AWS4-HMAC-SHA256 Credential={AK}/x",
                     "X-Amz-Security-Token": TOKEN, "x-amz-date": "20260101T000000Z"}
 
-    cmd = gen.curl_command(Leaky("actual", "GET", "https://a.example", signed=True), "http://h/${BUCKET}/k", "r")
+    cmd = rep.curl_command(Leaky("actual", "GET", "https://a.example", signed=True), "http://h/${BUCKET}/k", "r")
     assert AK not in cmd and TOKEN not in cmd and "x-amz-date" not in cmd.lower().replace("$aws", "")
 
 
 def test_answer_view_and_describe():
     req = gen.GenRequest("preflight", "OPTIONS", "https://a.example", "GET")
-    view = gen.answer_view(req.expected(CONFIG))
+    view = rep.answer_view(req.expected(CONFIG))
     assert view["status"] == 200 and view["rule"] == 1
     assert view["headers"]["Access-Control-Expose-Headers"] == "x-rule-1"
-    assert gen.answer_view(gen.GenRequest("preflight", "OPTIONS", "https://b.example", "GET").expected(CONFIG)) == {
+    assert rep.answer_view(gen.GenRequest("preflight", "OPTIONS", "https://b.example", "GET").expected(CONFIG)) == {
         "status": 403, "headers": {}, "rule": None, "error_code": "AccessForbidden"}
     assert req.describe() == "OPTIONS object Origin='https://a.example' ACRM='GET'"
 
@@ -278,7 +279,7 @@ def test_gather_runs_every_call_in_order_and_raises_the_first_problem_after_all(
 
 
 def test_recorder_keeps_part_of_a_cases_evidence():
-    from conformance.target.http import Recorder
+    from conformance.target.recorder import Recorder
 
     recorder = Recorder(Redactor())
     assert recorder.mark() == 0 and recorder.since(0) == []
@@ -309,7 +310,7 @@ class _FakeS3:
     """Just enough of conformance.target.http.S3 for an Answers store: every configuration accepted."""
 
     def __init__(self):
-        from conformance.target.http import Recorder
+        from conformance.target.recorder import Recorder
 
         self.recorder = Recorder(Redactor())
         self.rules: list = []

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from conformance.target import inflight
-from conformance.target.http import Recorder
+from conformance.target.recorder import Recorder
 from conformance.target.redact import Redactor
 
 

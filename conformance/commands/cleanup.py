@@ -23,7 +23,8 @@ from datetime import datetime, timedelta, timezone
 
 from conformance.target.buckets import PREFIX, Buckets
 from conformance.errors import EXIT_TARGET_UNUSABLE, InfraError, ServerError, SuiteUsageError, Unsupported
-from conformance.target.http import S3, Recorder, TLSProblem
+from conformance.target.http import S3, TLSProblem
+from conformance.target.recorder import Recorder
 from conformance.target.redact import Redactor
 from conformance.target.options import TARGET_OPTIONS, dest, resolve, target_settings
 from conformance.target.profiles import Settings, resolve_credentials, resolve_target, strip_userinfo

@@ -16,7 +16,7 @@ from conformance.run.state import DEFAULT_FUZZ_EXAMPLES, DEFAULT_FUZZ_SEED, Stat
 from conformance.target import inflight, options
 from conformance.target.buckets import new_run_id
 from conformance.target.expectations import expectations_path, load_expectations
-from conformance.target.http import Recorder
+from conformance.target.recorder import Recorder
 from conformance.target.options import TARGET_OPTIONS
 from conformance.target.profiles import resolve_credentials, resolve_target
 from conformance.target.redact import Redactor

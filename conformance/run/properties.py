@@ -20,6 +20,7 @@ from hypothesis import assume
 from hypothesis.errors import Unsatisfiable
 
 from conformance.behaviour import corpus, generate as gen
+from conformance.behaviour import reproducers as rep
 from conformance.behaviour.checks import Check, CheckResult
 from conformance.behaviour.cors import DECISIVE_QUESTIONS
 from conformance.errors import InfraError, ServerError, Unsupported
@@ -275,15 +276,15 @@ class Property:
                    expected: Any, got: Any) -> dict[str, Any]:
         """The configuration, the request, expected vs got, and shell lines that replay it (no credential)."""
         endpoint = strip_userinfo(self.s3.endpoint)
-        url = self.s3.url(gen.BUCKET_VAR, request.key) if request is not None else None
+        url = self.s3.url(rep.BUCKET_VAR, request.key) if request is not None else None
         token = bool(self.s3.credentials.session_token)
-        lines = gen.script(config, request, endpoint=endpoint, url=url, region=self.s3.target.region,
+        lines = rep.script(config, request, endpoint=endpoint, url=url, region=self.s3.target.region,
                            session_token=token)
         out = {"property": self.case.id, "seed": self.state.fuzz_seed, "configuration": config,
                "request": request.public() if request is not None else None, "expected": expected, "got": got,
                "commands": lines}
         if config is not None:
-            out["put_bucket_cors"] = gen.put_cors_command(config, endpoint, self.s3.target.region)
+            out["put_bucket_cors"] = rep.put_cors_command(config, endpoint, self.s3.target.region)
         if request is not None:
             out["curl"] = lines[-1]
         return out
@@ -292,7 +293,7 @@ class Property:
         """What a failure of this request reports (built only when it fails)."""
         return lambda: {"summary": summary(config, request), "replay": lambda: self.replay(config, request),
                         "example": (config, [request]),
-                        "reproducer": self.reproducer(config, request, gen.answer_view(expected),
+                        "reproducer": self.reproducer(config, request, rep.answer_view(expected),
                                                       response_view(resp))}
 
     # ---- the whole run -----------------------------------------------------------------------------------
@@ -416,5 +417,5 @@ def response_view(resp: Response) -> dict[str, Any]:
 
 def summary(config: list[dict], request: gen.GenRequest | None = None) -> str:
     """An example on one line."""
-    text = f"rules={gen.describe_config(config)}"
+    text = f"rules={rep.describe_config(config)}"
     return text + (f"; {request.describe()}" if request is not None else "")

@@ -11,7 +11,8 @@ import pytest
 from conformance.behaviour.tables import Case, Registry
 from conformance.target.buckets import Journal
 from conformance.target.expectations import Expectation
-from conformance.target.http import S3, Recorder
+from conformance.target.http import S3
+from conformance.target.recorder import Recorder
 from conformance.target.profiles import Credentials, Target
 from conformance.target.redact import Redactor
 

@@ -1,5 +1,5 @@
 """The HTTP layer: boto3 for the configuration API, raw (optionally SigV4-signed) requests for everything
-boto3 would refuse or alter, and a recorder that keeps every exchange of a case as redacted evidence."""
+boto3 would refuse or alter; every exchange goes to the recorder (recorder.py) as redacted evidence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import base64
 import hashlib
 import socket
 import ssl
-import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -26,10 +25,9 @@ from botocore.credentials import Credentials as BotoCredentials
 from conformance.errors import InfraError, ServerError, Unsupported, is_silence
 from conformance.target import inflight
 from conformance.target.polling import pause
-from conformance.target.redact import Redactor
 from conformance.target.profiles import Credentials, Target
+from conformance.target.recorder import Recorder
 
-BODY_EXCERPT = 2000
 RAW_ATTEMPTS = 3
 API_ATTEMPTS = 3
 
@@ -81,128 +79,6 @@ def tls_problem(error_text: str) -> str | None:
         return ("the TLS handshake failed (check the https:// URL; --ca-bundle=PATH or --no-verify-tls if the "
                 "certificate is the trouble)")
     return None
-
-
-def _excerpt(body: bytes | str | None) -> str | None:
-    if body is None or body == b"" or body == "":
-        return None
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    if len(text) > BODY_EXCERPT:
-        return f"{text[:BODY_EXCERPT]}... [{len(text)} characters in all]"
-    return text
-
-
-class Recorder:
-    """Keeps the exchanges of the case that is running, redacted, and counts every request made."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        self.redactor = redactor
-        self._current: list[dict] | None = None
-        self.case_requests = 0  # requests of the case that runs (or ran last), trimmed evidence included
-        self.on_exchange: Callable[[dict], None] | None = None  # e.g. an Allure step per exchange of a case
-        self.total = 0
-        self._count_lock = threading.Lock()  # requests are counted from every thread of a gather
-        self._pending = threading.local()
-
-    @property
-    def current(self) -> list[dict] | None:
-        """The exchange list of the case that is running (None between cases)."""
-        return self._current
-
-    @current.setter
-    def current(self, exchanges: list[dict] | None) -> None:
-        if exchanges is not None and exchanges is not self._current:
-            self.case_requests = 0
-        self._current = exchanges
-
-    def add(self, method: str, url: str, request_headers, request_body, *, status: int | None = None,
-            response_headers=None, response_body=None, error: str | None = None, note: str = "",
-            started: float | None = None) -> dict:
-        """Record one exchange (one HTTP attempt); inside a gathered call it joins the case's evidence when the
-        gather ends, in call order (see inflight.in_order)."""
-        with self._count_lock:
-            self.total += 1
-        r = self.redactor
-        exchange = {
-            "method": method,
-            "url": r.url(url),
-            "request_headers": r.headers(request_headers or []),
-            "request_body": r.text(_excerpt(request_body) or "") or None,
-            "status": status,
-            "response_headers": r.headers(response_headers or []),
-            "response_body": r.text(_excerpt(response_body) or "") or None,
-            "error": r.text(error) if error else None,
-            "note": note,
-            "ms": round((time.monotonic() - started) * 1000, 1) if started else None,
-        }
-        inflight.in_order(lambda: self._keep(exchange))
-        return exchange
-
-    def _keep(self, exchange: dict) -> None:
-        """Append an exchange to the running case's evidence, numbered in the order kept."""
-        if self.current is not None:
-            self.case_requests += 1
-            exchange["seq"] = len(self.current) + 1
-            self.current.append(exchange)
-            if self.on_exchange is not None:
-                self.on_exchange(exchange)
-
-    # botocore event handlers: one before-send and one response-received per attempt.
-    def _before_send(self, request, **_):
-        self._pending.request = (request, time.monotonic())
-
-    def _response_received(self, response_dict, exception, context, event_name: str = "", **_):
-        request, started = getattr(self._pending, "request", (None, None))
-        self._pending.request = None
-        if request is None:
-            return
-        op = (context.get("operation_name") if context else None) or event_name.rsplit(".", 1)[-1] or None
-        body = request.body if isinstance(request.body, (bytes, str)) else None
-        # botocore numbers the attempts of one call (its standard retries): a retry shows in the evidence.
-        attempt = ((context or {}).get("retries") or {}).get("attempt") or 1
-        self._pending.attempt = attempt
-        note = f"boto3 {op or ''}".strip() + (f" (attempt {attempt})" if attempt > 1 else "")
-        if response_dict is None:
-            self.add(request.method, request.url, request.headers.items(), body,
-                     error=f"{type(exception).__name__}: {exception}", note=note, started=started)
-            return
-        resp_body = response_dict.get("body")
-        self.add(request.method, request.url, request.headers.items(), body,
-                 status=response_dict.get("status_code"), response_headers=list(response_dict["headers"].items()),
-                 response_body=resp_body if isinstance(resp_body, (bytes, str)) else None,
-                 note=note, started=started)
-
-    # Evidence of the running case: positions in its exchange list, so that an engine running many examples
-    # (conformance/run/properties.py) can keep some of them without holding the list itself.
-    def mark(self) -> int:
-        """The position the next exchange of the running case will take (0 when no case is running)."""
-        return len(self.current) if self.current is not None else 0
-
-    def since(self, mark: int) -> list[dict]:
-        """Copies of the running case's exchanges from mark on."""
-        return [dict(x) for x in (self.current or [])[mark:]]
-
-    def trim(self, since: int, keep: int) -> None:
-        """Drop the running case's exchanges from position max(since, keep) on (the first `keep` stay)."""
-        if self.current is not None and len(self.current) > max(since, keep):
-            del self.current[max(since, keep):]
-
-    def annotate(self, since: int, note: str) -> None:
-        """Prefix the note of the running case's exchanges from since on with `note`."""
-        for exchange in (self.current or [])[since:]:
-            exchange["note"] = f"{note}: {exchange['note']}" if exchange.get("note") else note
-
-    def restore(self, exchanges: list[dict], note: str) -> None:
-        """Append exchanges kept earlier (see since) to the running case's evidence, noted, renumbered."""
-        if self.current is None:
-            return
-        self.current.extend({**x, "note": f"{note}: {x.get('note', '')}"} for x in exchanges)
-        for seq, exchange in enumerate(self.current, 1):
-            exchange["seq"] = seq
-
-    def last_attempts(self) -> int:
-        """How many attempts the last boto3 call of this thread made (its retries included)."""
-        return getattr(self._pending, "attempt", None) or 1
 
 
 @dataclass
