@@ -70,7 +70,17 @@ class Buckets:
     def remove(self, name: str) -> str | None:
         """Delete one of our buckets with its objects; return a problem description or None.
 
-        The two listings, then the deletions and aborts, are each sent together (inflight.gather)."""
+        Most buckets hold only a configuration, so the bucket is deleted first; only when that is refused (409
+        BucketNotEmpty, or anything else but success) are its contents listed and removed. The two listings,
+        then the deletions and aborts, are each sent together (inflight.gather)."""
+        try:
+            first = self.s3.api("delete_bucket", Bucket=name)
+        except ServerError:  # a 5xx for a bucket that is not empty: the long way below decides
+            first = None
+        except (InfraError, Unsupported) as exc:
+            return str(exc)
+        if first is not None and (first.ok or first.status == 404):
+            return None
         try:
             listing, uploads = gather([lambda: self._list(name, "list_objects_v2"),
                                        lambda: self._list(name, "list_multipart_uploads")])
