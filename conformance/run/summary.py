@@ -78,16 +78,27 @@ def browser_lines(state: State) -> list[str]:
 
 
 def outcome_table(records: list[dict], *, requests: int, wall: float) -> list[str]:
-    """The terminal table: one row per area, one column per outcome that occurred."""
+    """The terminal table: one row per area, one column per outcome that occurred, and the requests per case."""
     summary = summarize(records)
     columns = [o for o in OUTCOMES if summary["by_outcome"][o]] or ["pass"]
     width = max(len(c) for c in columns) + 1
-    head = "area  " + "".join(c.rjust(width) for c in columns) + "  total".rjust(7)
+    sent: dict[str, int] = {}
+    for record in records:  # each case's own requests (set-up it shared lands in the case that ran first)
+        area = record["id"].split("-", 1)[0]
+        sent[area] = sent.get(area, 0) + int(record.get("http_requests") or 0)
+    head = "area  " + "".join(c.rjust(width) for c in columns) + "  total".rjust(7) + "  requests/case"
     lines = [head]
     for area, counts in summary["by_area"].items():
         row = area.ljust(6) + "".join(str(counts[c]).rjust(width) for c in columns)
-        lines.append(row + str(sum(counts.values())).rjust(7))
+        total = sum(counts.values())
+        lines.append(row + str(total).rjust(7) + _per_case(sent.get(area, 0), total))
     lines.append("all".ljust(6) + "".join(str(summary["by_outcome"][c]).rjust(width) for c in columns)
-                 + str(len(records)).rjust(7))
-    lines.append(f"{len(records)} cases, {requests} HTTP requests, {wall:.1f} s wall time")
+                 + str(len(records)).rjust(7) + _per_case(sum(sent.values()), len(records)))
+    per_case = f" ({requests / len(records):.1f} per case)" if records else ""
+    lines.append(f"{len(records)} cases, {requests} HTTP requests{per_case}, {wall:.1f} s wall time")
     return lines
+
+
+def _per_case(requests: int, cases: int) -> str:
+    """A requests-per-case cell of the table."""
+    return (f"{requests / cases:.1f}" if cases else "-").rjust(15)
