@@ -4,6 +4,7 @@ reports are."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from conformance.reports import writers
 from conformance.behaviour.outcomes import OUTCOMES
@@ -82,10 +83,9 @@ def outcome_table(records: list[dict], *, requests: int, wall: float) -> list[st
     summary = summarize(records)
     columns = [o for o in OUTCOMES if summary["by_outcome"][o]] or ["pass"]
     width = max(len(c) for c in columns) + 1
-    sent: dict[str, int] = {}
+    sent: Counter = Counter()
     for record in records:  # each case's own requests (set-up it shared lands in the case that ran first)
-        area = record["id"].split("-", 1)[0]
-        sent[area] = sent.get(area, 0) + int(record.get("http_requests") or 0)
+        sent[record["area"]] += record.get("http_requests") or 0
     head = "area  " + "".join(c.rjust(width) for c in columns) + "  total".rjust(7) + "  requests/case"
     lines = [head]
     for area, counts in summary["by_area"].items():
