@@ -22,17 +22,6 @@ def _s3rver_installed() -> bool:
     return shutil.which("node") is not None and Path(home, "s3rver", ".installed").is_file()
 
 
-def comparable(record: dict) -> dict:
-    """A normalised record with runs of identical exchanges kept once: a poll that waits in vain for a change
-    (CFG-DEL-003 on moto) makes as many attempts as its deadline allows, which depends on the machine's load."""
-    out = normalise_record(record)
-    kept: list[dict] = []
-    for exchange in out["exchanges"]:
-        if not kept or kept[-1] != exchange:
-            kept.append(exchange)
-    return {**out, "exchanges": kept}
-
-
 @pytest.mark.parametrize("target", [
     "moto",
     pytest.param("s3rver", marks=pytest.mark.skipif(not _s3rver_installed(), reason="s3rver is not installed "
@@ -57,7 +46,7 @@ def test_worker_counts_and_concurrency_give_identical_records(suite_run, tmp_pat
         assert verdicts == {k: (c["outcome"], c["verdict"]) for k, c in base.items()}, f"{name}: verdicts differ"
         if name.startswith("-n"):
             assert len({c["worker"] for c in other.values()}) > 1, f"{name} ran everything on one worker"
-        differ = [k for k in base if comparable(base[k]) != comparable(other[k])]
+        differ = [k for k in base if normalise_record(base[k]) != normalise_record(other[k])]
         assert not differ, f"{name}: case records differ: {differ}"
         for record in other.values():  # evidence numbered in the order kept
             assert [x.get("seq") for x in record["exchanges"]] == list(range(1, len(record["exchanges"]) + 1))
