@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 
 from conformance.behaviour import model
 from conformance.behaviour.cors import PROBE_KEY
@@ -434,13 +435,23 @@ def seeded(strategy: st.SearchStrategy, fuzz_seed: int, max_examples: int, shrin
     return wrap
 
 
-def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int) -> list:
-    """The examples a property run with this seed and budget explores, in order."""
+def round_seed(fuzz_seed: int, number: int) -> int:
+    """The seed of a property run's later round (examples that make up for ones the server left uncheckable)."""
+    return (fuzz_seed * 1_000_003 + number) % 2**32
+
+
+def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Sequence[Any] = (),
+           keep: Callable[[Any], Any] | None = None) -> list:
+    """The examples a property run with this seed and budget explores, in order (explicit ones first); with keep,
+    what keep(example) returns for each, where keep may reject an example (hypothesis.errors.UnsatisfiedAssumption) as the property would."""
     out: list = []
 
-    @seeded(strategy, fuzz_seed, count)
+    @seeded(strategy, fuzz_seed, count, explicit=explicit)
     def collect(example):
-        out.append(example)
+        out.append(example if keep is None else keep(example))
 
-    collect()
+    try:
+        collect()
+    except Unsatisfiable:  # every example rejected: nothing to explore
+        return []
     return out

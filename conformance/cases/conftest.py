@@ -6,14 +6,12 @@ from typing import Callable, Iterator
 
 import pytest
 
+from conformance.cases.setups import Refused, SharedConfigs
 from conformance.target.buckets import Buckets, worker_id
-from conformance.behaviour import model
 from conformance.behaviour.checks import Check
-from conformance.errors import ServerError
 from conformance.target.http import S3
 from conformance.run.state import State, state_of
 from conformance.run.verdicts import CHECK
-from conformance.target.inflight import gather
 from conformance.target.polling import poll as _poll
 from conformance.target.profiles import Target
 
@@ -53,9 +51,14 @@ def buckets(s3: S3, s3cors: State) -> Iterator[Buckets]:
 
 
 @pytest.fixture
-def bucket(buckets: Buckets) -> Iterator[str]:
-    """A new, empty bucket for one configuration under test; removed when the case ends."""
-    name = buckets.create()
+def bucket(buckets: Buckets, _ahead: dict) -> Iterator[str]:
+    """A new, empty bucket for one configuration under test; removed when the case ends. Without xdist
+    workers, the first such case creates the session's new buckets together (each keeps its creation's
+    evidence)."""
+    if _ahead["buckets"] > 1:
+        buckets.reserve(_ahead["buckets"] - 1)
+        _ahead["buckets"] = 0
+    name = buckets.take()
     yield name
     buckets.discard(name)
 
@@ -101,27 +104,41 @@ def poll(s3cors: State) -> Callable:
 
 @pytest.fixture(scope="session")
 def shared_answers() -> dict:
-    """What the generated preflight properties of this worker share: one bucket and every answer it gave
-    (conformance/run/properties.py Answers), created by the first of them."""
+    """What the generated properties of this worker that need no objects share: their buckets and every answer
+    those gave (conformance/run/properties.py Answers), created by the first of them."""
     return {}
 
 
 @pytest.fixture(scope="session")
-def _shared_configs() -> dict:
-    """Buckets holding the tables' named configurations, created once per session (and worker)."""
-    return {}
+def _ahead(request: pytest.FixtureRequest) -> dict:
+    """What the session's cases will need, when this process runs them all (no xdist worker): the named
+    configurations (set up together at the first that needs one) and how many new buckets (created together)."""
+    if worker_id() != "main":
+        return {"configs": [], "buckets": 0}
+    configs, new = {}, 0
+    for item in request.session.items:
+        names = getattr(item, "fixturenames", ())
+        case = getattr(item, "callspec", None) and item.callspec.params.get("case")
+        if "configured_bucket" in names and case is not None and case.setup.get("bucket") != "missing":
+            configs.setdefault((case.table, case.setup["config"]), case.setup)
+        new += "bucket" in names
+    return {"configs": list(configs.items()), "buckets": new}
+
+
+@pytest.fixture(scope="session")
+def _shared_configs(s3: S3, buckets: Buckets, s3cors: State, _ahead: dict) -> SharedConfigs:
+    """Buckets holding the tables' named configurations, set up once per session (and worker)."""
+    return SharedConfigs(s3, buckets, lambda fetch, done: _poll(fetch, done, s3cors.propagation_timeout),
+                         _ahead["configs"])
 
 
 @pytest.fixture
-def configured_bucket(case, check: Check, s3: S3, buckets: Buckets, poll: Callable, _shared_configs: dict) -> str:
+def configured_bucket(case, check: Check, _shared_configs: SharedConfigs, buckets: Buckets) -> str:
     """The bucket holding the case's named configuration (setup.config), shared by every case that uses it:
     one bucket per configuration under test, not per assertion."""
     if case.setup.get("bucket") == "missing":
         return buckets.next_name()
-    key = (case.table, case.setup["config"])
-    if key not in _shared_configs:
-        _shared_configs[key] = _shared_setup(s3, lambda: _set_up_config(s3, buckets, poll, case.setup))
-    bucket, problem = _shared_configs[key]  # (a 5xx while setting it up is a problem too: no verdict)
+    bucket, problem = _shared_configs.get((case.table, case.setup["config"]), case.setup)
     if isinstance(problem, Refused):
         # The server answered: it refuses a configuration that is valid (the model accepts it, §2.1), so the
         # requirement, which needs that configuration, is not met. A verdict, not a missing precondition.
@@ -129,40 +146,3 @@ def configured_bucket(case, check: Check, s3: S3, buckets: Buckets, poll: Callab
                              "(valid per §2.1)", "2xx", str(problem))
     check.precondition(problem is None, f"configuration {case.setup['config']!r}: {problem}")
     return bucket
-
-
-class Refused(str):
-    """PutBucketCors refused a configuration the behaviour model accepts (the server's answer, as text)."""
-
-
-def _set_up_config(s3: S3, buckets: Buckets, poll: Callable, setup: dict) -> tuple[str, str | None]:
-    """Create a bucket with the configuration's objects and rules; (bucket, problem or None)."""
-    bucket = buckets.create()
-    try:
-        return bucket, _configure_bucket(s3, bucket, poll, setup)
-    except ServerError as exc:  # the configuration is a precondition of the cases sharing it
-        return bucket, str(exc)
-
-
-def _configure_bucket(s3: S3, bucket: str, poll: Callable, setup: dict) -> str | None:
-    """Put the setup's objects and rules on the bucket; the problem, or None."""
-    from conformance.cases.steps import as_multisets, get_rules, put_rules
-
-    keys = setup.get("objects", [])
-    puts = gather([lambda key=key: s3.api("put_object", Bucket=bucket, Key=key, Body=b"conformance object\n",
-                                          ContentType="text/plain") for key in keys])
-    for key, result in zip(keys, puts):
-        if not result.ok:
-            return f"PutObject {key} answered {result.status} {result.code}"
-    rules = setup["rules"]
-    if not rules:
-        return None  # a bucket without CORS configuration
-    put = put_rules(s3, bucket, rules)
-    if not put.ok:
-        problem = f"PutBucketCors answered {put.status} {put.code}: {put.message}"
-        valid = model.validate_rules(rules)
-        refused = 400 <= put.status < 500 and valid.accepted and not valid.open_questions
-        return Refused(problem) if refused else problem
-    poll(lambda: get_rules(s3, bucket), lambda r: r.ok and as_multisets(r.data.get("CORSRules", [])) ==
-         as_multisets(rules))
-    return None

@@ -4,22 +4,22 @@ compared with conformance/behaviour/model.py, and a disagreement is shrunk to it
 ready-to-run reproducer. The engine that runs a property is conformance/run/properties.py; this module holds what
 each property checks.
 
-Buckets: the preflight properties of a worker share one bucket and every answer it gave (the same configuration
-and request are asked once); the other properties have a bucket each.
+Buckets: the properties of a worker that need no objects share its buckets and every answer they gave (the same
+configuration and request are asked once); GEN-ACT-001 has buckets of its own (it needs objects and writes
+some). Each property plans its examples and sends them ahead, spread over up to eight buckets at once.
 
 Budget and seed: --fuzz-examples N (0: the properties are not run and are reported unsupported) and
 --fuzz-seed; the same seed generates the same examples, and the seed is in every case's observations."""
 
 from __future__ import annotations
 
-from hypothesis import assume
 
 from conformance.behaviour import generate as gen
 from conformance.behaviour.tables import cases
 from conformance.behaviour.checks import Check
 from conformance.behaviour.cors import (ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, check_actual, check_allowed_headers,
                                         check_preflight)
-from conformance.run.properties import Answers, Property, config_key, fuzz_enabled, shared_store, summary
+from conformance.run.properties import Answers, reject_unless, Property, config_key, fuzz_enabled, shared_store, summary
 from conformance.target.http import ApiResult, Response
 from conformance.cases.steps import LIST_MEMBERS, as_multisets, put_rules
 
@@ -27,7 +27,7 @@ from conformance.cases.steps import LIST_MEMBERS, as_multisets, put_rules
 HEADER_FOCUS = {"acao": ("origin", ACAO), "acam": ("methods", ACAM), "acah": ("headers", ACAH),
                 "aceh": ("expose", ACEH), "acma": ("max_age", ACMA), "acac": ("credentials", ACAC),
                 "vary": ("vary", "Vary")}
-OWN_BUCKET = {"accept", "roundtrip", "actual"}  # properties that change or need the bucket's objects or state
+OWN_BUCKET = {"actual"}  # properties that need objects in their buckets, or change them
 
 
 # ---- preflight properties ------------------------------------------------------------------------------------
@@ -57,41 +57,68 @@ def _preflight_checks(prop: str, case, expected, resp: Response, request: gen.Ge
     return scratch, True
 
 
+def _wanted(p: Property, example, allowed_only: bool) -> list:
+    """The example's requests the model decides, with its answers (only those it allows, when allowed_only);
+    an example with none is rejected. The model alone decides, so the examples drawn never depend on the server."""
+    config, requests = example
+    wanted = p.decidable(config, requests)
+    if allowed_only:
+        for request, expected in wanted:
+            if expected.status != 200:
+                p.exclude("the model refuses the preflight (GEN-PRE-STATUS-001's concern)")
+        wanted = [(r, e) for r, e in wanted if e.status == 200]
+        reject_unless(wanted)
+    return wanted
+
+
+def _plan(p: Property, allowed_only: bool = False):
+    """What an example of a request property asks (the requests _wanted keeps), grouped by its configuration."""
+    return lambda example: (example[0], [r for r, _ in _wanted(p, example, allowed_only)])
+
+
 def _run_preflight_property(p: Property, prop: str) -> None:
+    aimed = prop != "status"  # the status property judges refusals; the others compare allowed answers
+
     def body(example) -> None:
-        config, requests = example
-        wanted = p.decidable(config, requests)
-        counted = 0
-        for (request, expected), resp in zip(wanted, p.answers_or_reject(config, [r for r, _ in wanted])):
+        config, _ = example
+        wanted = _wanted(p, example, aimed)
+        for (request, expected), resp in zip(wanted, p.answers_or_exclude(config, [r for r, _ in wanted])):
             scratch, counts = _preflight_checks(prop, p.case, expected, resp, request)
             if not counts:
-                p.exclude("model or server refused the preflight (GEN-PRE-STATUS-001's concern)")
+                p.exclude("the server refused a preflight the model allows (GEN-PRE-STATUS-001's concern)",
+                          by_server=True)
                 continue
-            counted += 1
             p.judge(scratch, p.detail(config, request, expected, resp), exact=not expected.open_questions)
-        assume(counted)
 
     # The status property needs refusals and allowed answers; the others compare allowed answers, so their
     # requests are aimed at a rule.
-    p.run(gen.scenarios("preflight", aim=None if prop == "status" else True), body)
+    strategy = gen.scenarios("preflight", aim=True if aimed else None)
+    p.run(strategy, body, ahead=lambda: p.ahead_answers(strategy, _plan(p, aimed)))
 
 
 # ---- actual requests -----------------------------------------------------------------------------------------
 
 
+def _put_probe(s3, bucket: str) -> ApiResult:
+    """The object the actual requests of GEN-ACT-001 ask for."""
+    return s3.api("put_object", Bucket=bucket, Key=gen.PROBE_KEY, Body=gen.BODY, ContentType="text/plain")
+
+
 def _run_actual_property(p: Property) -> None:
-    probe = p.s3.api("put_object", Bucket=p.bucket, Key=gen.PROBE_KEY, Body=gen.BODY, ContentType="text/plain")
+    probe = _put_probe(p.s3, p.bucket)
     p.check.precondition(probe.ok, f"PutObject {gen.PROBE_KEY} answered {probe.status} {probe.code}")
+    p.store.prepare = lambda bucket: _put_probe(p.s3, bucket).ok  # every bucket the examples use holds it
 
     def body(example) -> None:
-        config, requests = example
-        wanted = p.decidable(config, requests)
-        for (request, expected), resp in zip(wanted, p.answers_or_reject(config, [r for r, _ in wanted])):
+        config, _ = example
+        wanted = _wanted(p, example, False)
+        for (request, expected), resp in zip(wanted, p.answers_or_exclude(config, [r for r, _ in wanted])):
             scratch = Check(p.case)
             check_actual(scratch, expected, resp, set(), request.request_method or request.method)
             p.judge(scratch, p.detail(config, request, expected, resp), exact=not expected.open_questions)
 
-    p.run(gen.scenarios("actual"), body)
+    strategy = gen.scenarios("actual")
+    p.run(strategy, body, ahead=lambda: p.ahead_answers(strategy, _plan(p)))
 
 
 # ---- configuration API ---------------------------------------------------------------------------------------
@@ -103,12 +130,7 @@ def _run_accept_property(p: Property) -> None:
     def body(config) -> None:
         verdict = gen.model.validate_rules(config)
 
-        def put() -> ApiResult:
-            p.store.current = None  # a refused put may also have changed what the bucket holds
-            p.stats["PutBucketCors"] += 1
-            return put_rules(p.s3, p.bucket, config)
-
-        result = p.remember(("put", config_key(config)), put)
+        result = p.remember(("put", config_key(config)), lambda: _put(p, config, p.store.lanes[0], p.stats))
         scratch = Check(p.case)
         got = f"{result.status} {result.code or ''}".strip()
         if verdict.accepted:
@@ -131,23 +153,29 @@ def _run_accept_property(p: Property) -> None:
                                       "status": result.status, "code": result.code, "message": result.message})},
                 exact=not verdict.open_questions)
 
-    p.run(gen.any_configurations(), body)
+    def work(lane, configs: list, stats) -> None:
+        p.cache[("put", config_key(configs[0]))] = _put(p, configs[0], lane, stats)
+
+    strategy = gen.any_configurations()
+    p.run(strategy, body, ahead=lambda: p.ahead(strategy, lambda config: (config_key(config), config), work))
+
+
+def _put(p: Property, config: list[dict], lane, stats) -> ApiResult:
+    """PutBucketCors of one example on a lane of the property's store."""
+    lane.current = None  # a refused put may also have changed what the bucket holds
+    stats["PutBucketCors"] += 1
+    return put_rules(p.s3, lane.bucket, config)
 
 
 def _run_roundtrip_property(p: Property) -> None:
     """GEN-CFG-002: GetBucketCors returns an accepted configuration unchanged."""
 
     def body(config) -> None:
-        def put_and_get() -> tuple[ApiResult | None, ApiResult | None]:
-            # Polled until GetBucketCors shows the configuration or anything new (a server that alters a value
-            # must not cost a propagation timeout per example, and shrinking tries many such examples).
-            refused = p.apply(config)
-            return (refused, None) if refused is not None else (None, p.store.last_get)
-
-        _, got = p.remember(("roundtrip", config_key(config)), put_and_get)
+        _, got = p.remember(("roundtrip", config_key(config)), lambda: _put_and_get(p, config, p.store.lanes[0],
+                                                                                    p.stats))
         if got is None:
-            p.exclude("configuration refused by the server (GEN-CFG-001's concern)")
-            assume(False)
+            p.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=True)
+            return
         rules = got.data.get("CORSRules", []) if got.ok else None
         scratch = Check(p.case)
         scratch.must(got.ok, "GetBucketCors answers", 200, f"{got.status} {got.code or ''}".strip())
@@ -164,7 +192,18 @@ def _run_roundtrip_property(p: Property) -> None:
                                                              {"status": got.status, "CORSRules": rules})},
                 exact=True)
 
-    p.run(gen.configurations(1, 6, marker=False, ids=True), body)
+    def work(lane, configs: list, stats) -> None:
+        p.cache[("roundtrip", config_key(configs[0]))] = _put_and_get(p, configs[0], lane, stats)
+
+    strategy = gen.configurations(1, 6, marker=False, ids=True)
+    p.run(strategy, body, ahead=lambda: p.ahead(strategy, lambda config: (config_key(config), config), work))
+
+
+def _put_and_get(p: Property, config: list[dict], lane, stats) -> tuple[ApiResult | None, ApiResult | None]:
+    """(refusal, None), or (None, GetBucketCors's answer) once it shows the configuration or anything new (a
+    server that alters a value must not cost a propagation timeout per example, and shrinking tries many)."""
+    refused = p.store.apply(config, stats, lane)
+    return (refused, None) if refused is not None else (None, lane.last_get)
 
 
 # ---- the cases -----------------------------------------------------------------------------------------------
@@ -177,8 +216,16 @@ def test_generated_property(case, check, s3, buckets, poll, s3cors, shared_answe
     fuzz_enabled(s3cors)
     prop = case.send["property"]
     if prop in OWN_BUCKET:
-        store = Answers(s3, request.getfixturevalue("bucket"), poll)
-        RUNS[prop](Property(case, check, s3, store, s3cors))
+        store = Answers(s3, request.getfixturevalue("bucket"), poll, new_bucket=buckets.create)
+        try:
+            RUNS[prop](Property(case, check, s3, store, s3cors))
+        finally:
+            for name in store.buckets()[1:]:  # the first is the bucket fixture's
+                buckets.discard(name)
         return
-    store = shared_store(shared_answers, "preflight", s3, buckets, poll)
-    _run_preflight_property(Property(case, check, s3, store, s3cors), prop)
+    store = shared_store(shared_answers, "configuration", s3, buckets, poll)
+    run = RUNS.get(prop)
+    if run is not None:
+        run(Property(case, check, s3, store, s3cors))
+    else:
+        _run_preflight_property(Property(case, check, s3, store, s3cors), prop)

@@ -60,10 +60,12 @@ def affected_by(run: dict, trace: dict[str, list[str]]) -> dict[str, set[str]]:
         for exchange in record.get("exchanges", []):
             bucket = unquote(urlsplit(exchange["url"]).path).lstrip("/").split("/", 1)[0]
             faults.update(trace.get(bucket, ()))
-        # A generated case names the bucket its examples used: it may have checked answers another case asked for.
-        named = (record.get("observations") or {}).get("bucket")
-        if named:
-            faults.update(trace.get(named, ()))
+        # A generated case names the buckets its examples used: it may have checked answers another case asked
+        # for, or answers sent ahead whose exchanges the evidence does not keep.
+        observations = record.get("observations") or {}
+        for named in [observations.get("bucket"), *observations.get("buckets", [])]:
+            if named:
+                faults.update(trace.get(named, ()))
         found[record["id"]] = faults
     return found
 

@@ -5,10 +5,18 @@ failure and records verdict, counts, evidence and a reproducer on the case's Che
 It belongs to the run (it sends requests and shapes a case's verdict, as the plugin does for table cases); the
 examples themselves are pure and live in conformance/behaviour/generate.py.
 
-Requests cost the most, so answers are kept: an Answers store holds a bucket, the configuration in effect on it
-and every answer it gave, with the case that asked. The preflight properties of one worker share one store (the
-same configuration and the same request get the same answer from a server, so a property checks what another
-one already asked, and says so in its observations); the other properties have a store of their own."""
+Requests cost the most, and a far endpoint's latency most of all, so:
+
+- Answers are kept. An Answers store holds buckets (lanes), the configuration in effect on each and every
+  answer they gave, with the case that asked. The properties of a worker that need no objects share one store
+  (the same configuration and request get the same answer from a server, so a property checks what another one
+  already asked, and says so in its observations); GEN-ACT-001 has a store of its own.
+- Examples are planned. Which examples hypothesis draws depends on the model alone (an example is rejected only
+  where the model decides; what the server leaves uncheckable is excluded, not rejected), so the same seed draws
+  the same examples on every server, and a property can draw them first without a request, send them ahead
+  over up to LANES buckets at once, and then explore with answers at hand. Examples the server left
+  uncheckable are made up for in a further round, so the budget counts examples with a check, as before.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +24,7 @@ import json
 from collections import Counter
 from typing import Any, Callable, Sequence
 
-from hypothesis import assume
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Unsatisfiable, UnsatisfiedAssumption
 
 from conformance.behaviour import corpus, generate as gen
 from conformance.behaviour import reproducers as rep
@@ -29,6 +36,7 @@ from conformance.target.inflight import gather
 from conformance.target.profiles import strip_userinfo
 from conformance.cases.steps import as_multisets, get_rules, put_rules
 
+TOP_UP_ROUNDS = 3     # rounds after the first that make up for examples the server left uncheckable
 KEPT_EXCHANGES = 40  # exchanges of the first examples kept as evidence of a passing property (plus every failure's)
 
 
@@ -41,6 +49,7 @@ class Mismatch(Exception):
         self.failed = failed
         self.detail = detail
         self.exchanges: list[dict] = []
+        self.round: tuple = ()  # (seed, budget, explicit examples) of the explore round that found it
 
 
 def _raise_stop(problem: BaseException) -> None:
@@ -53,41 +62,94 @@ def _raise_stop(problem: BaseException) -> None:
     raise InfraError(str(problem))
 
 
+def reject_unless(condition: Any) -> None:
+    """Reject the example unless condition holds, as hypothesis.assume does, also when a property walks its
+    planned examples outside hypothesis (which would warn about assume there)."""
+    if not condition:
+        raise UnsatisfiedAssumption()
+
+
 def config_key(config: Sequence[dict]) -> str:
     """A configuration as a dictionary key."""
     return json.dumps(list(config), sort_keys=True)
 
 
-class Answers:
-    """A bucket and what it answered: the configuration in effect, the configurations it refused, and every
-    answer to a generated request with the case that asked for it (the server is asked once per configuration
-    and request, whichever property wants the answer)."""
+LANES = 8  # buckets a store spreads planned configurations over; fixed, so evidence does not depend on -n or
+           # --concurrency (the requests in flight at once stay bounded by --concurrency)
 
-    def __init__(self, s3: S3, bucket: str, poll: Callable) -> None:
-        self.s3, self.bucket, self.poll = s3, bucket, poll
-        self.current: str | None = None      # the configuration in effect (config_key), None = unknown
-        self.last_seen: Any = None           # what GetBucketCors showed for it
+
+class Lane:
+    """One bucket of a store and what is known of it: the configuration in effect (config_key, None = unknown),
+    what GetBucketCors last showed for it and that answer."""
+
+    def __init__(self, bucket: str, number: int) -> None:
+        self.bucket, self.number = bucket, number
+        self.current: str | None = None
+        self.last_seen: Any = None
         self.last_get: ApiResult | None = None
+
+
+class Answers:
+    """Buckets and what they answered: the configuration in effect on each, the configurations the server
+    refused, and every answer to a generated request with the case that asked for it (the server is asked once
+    per configuration and request, whichever property wants the answer).
+
+    The first bucket (lane 0) answers what is asked as a property explores; the others (up to LANES, created
+    when a property sends its planned examples ahead) let configurations be set up and asked at the same time."""
+
+    def __init__(self, s3: S3, bucket: str, poll: Callable, new_bucket: Callable[[], str] | None = None,
+                 prepare: Callable[[str], bool] | None = None) -> None:
+        self.s3, self.poll = s3, poll
+        self.new_bucket, self.prepare = new_bucket, prepare
+        self.lanes = [Lane(bucket, 0)]
         self.refused: dict[str, ApiResult] = {}
         self.answers: dict[tuple[str, gen.GenRequest], tuple[Response, str]] = {}
 
-    def apply(self, config: list[dict], stats: Counter) -> ApiResult | None:
-        """Put the configuration (unless it is in effect) and poll until GetBucketCors shows it, or shows
-        anything other than the previous one (a server that alters values must not cost a timeout per
-        example). Returns the server's refusal when it refuses the configuration, else None. Requests sent are
-        counted in stats."""
+    @property
+    def bucket(self) -> str:
+        """The bucket the property's own requests go to (lane 0)."""
+        return self.lanes[0].bucket
+
+    @property
+    def last_get(self) -> ApiResult | None:
+        """GetBucketCors's last answer on lane 0."""
+        return self.lanes[0].last_get
+
+    def buckets(self) -> list[str]:
+        """Every bucket of the store."""
+        return [lane.bucket for lane in self.lanes]
+
+    def lanes_for(self, groups: int) -> list[Lane]:
+        """As many lanes as there are groups of work (at most LANES), creating the missing buckets together; a
+        bucket whose preparation fails is not used."""
+        want = min(LANES, groups) - len(self.lanes)
+        if want > 0 and self.new_bucket is not None:
+            def make() -> str | None:
+                bucket = self.new_bucket()
+                return bucket if self.prepare is None or self.prepare(bucket) else None
+            for bucket in gather([make] * want):
+                if bucket is not None:
+                    self.lanes.append(Lane(bucket, len(self.lanes)))
+        return self.lanes[:max(1, min(LANES, groups))]
+
+    def apply(self, config: list[dict], stats: Counter, lane: Lane | None = None) -> ApiResult | None:
+        """Put the configuration on the lane (lane 0 by default) unless it is in effect, and poll until
+        GetBucketCors shows it, or shows anything other than the previous one (a server that alters values must
+        not cost a timeout per example). Returns the server's refusal when it refuses the configuration, else
+        None. Requests sent are counted in stats."""
+        lane = lane or self.lanes[0]
         key = config_key(config)
         if key in self.refused:
             return self.refused[key]
-        if key == self.current:
+        if key == lane.current:
             return None
-        self.current = None
-        put = put_rules(self.s3, self.bucket, config)
+        lane.current = None
+        put = put_rules(self.s3, lane.bucket, config)
         stats["PutBucketCors"] += 1
         if not put.ok:  # what the bucket holds now is unknown; polling the next one still ends on a change
             self.refused[key] = put
             return put
-        previous = self.last_seen
+        previous = lane.last_seen
 
         def done(result: ApiResult) -> bool:
             if not result.ok:
@@ -95,28 +157,45 @@ class Answers:
             rules = result.data.get("CORSRules", [])
             return as_multisets(rules) == as_multisets(config) or (previous is not None and rules != previous)
 
-        got = self.poll(lambda: get_rules(self.s3, self.bucket), done)
+        got = self.poll(lambda: get_rules(self.s3, lane.bucket), done)
         stats["GetBucketCors"] += 1
-        self.last_get = got
-        self.last_seen = got.data.get("CORSRules", []) if got.ok else None
-        self.current = key
+        lane.last_get = got
+        lane.last_seen = got.data.get("CORSRules", []) if got.ok else None
+        lane.current = key
         return None
 
     def forget(self, config: list[dict]) -> None:
         """Put the configuration again next time (a replay, or a put whose effect is unknown)."""
-        self.current = None
+        for lane in self.lanes:
+            lane.current = None
         self.refused.pop(config_key(config), None)
 
-    def send(self, request: gen.GenRequest, note: str, stats: Counter) -> Response:
-        """Send one request to the bucket as it is configured now (no store)."""
+    def send(self, request: gen.GenRequest, note: str, stats: Counter, lane: Lane | None = None) -> Response:
+        """Send one request to the lane's bucket (lane 0 by default) as it is configured now (no store)."""
+        bucket = (lane or self.lanes[0]).bucket
         if request.kind == "preflight":
-            resp = self.s3.preflight(self.bucket, request.key, request.origin, request.request_method,
+            resp = self.s3.preflight(bucket, request.key, request.origin, request.request_method,
                                      request.request_headers, note=note)
         else:
-            resp = self.s3.request(request.method, self.bucket, request.key, headers=request.headers(),
+            resp = self.s3.request(request.method, bucket, request.key, headers=request.headers(),
                                    body=request.body(), sign=request.signed, note=note)
         stats["requests"] += 1
         return resp
+
+    def fill(self, config: list[dict], requests: Sequence[gen.GenRequest], asker: str, note: str, stats: Counter,
+             lane: Lane | None = None) -> bool:
+        """Ask the lane the requests no one asked yet with this configuration in effect, storing the answers;
+        False when the server refuses the configuration."""
+        key = config_key(config)
+        missing = list(dict.fromkeys(r for r in requests if (key, r) not in self.answers))
+        if not missing:
+            return key not in self.refused
+        if self.apply(config, stats, lane) is not None:
+            return False
+        got = gather([lambda r=r: self.send(r, note, stats, lane) for r in missing])
+        for request, resp in zip(missing, got):
+            self.answers[(key, request)] = (resp, asker)
+        return True
 
 
 def shared_store(shared: dict, name: str, s3: S3, buckets, poll: Callable) -> Answers:
@@ -125,7 +204,7 @@ def shared_store(shared: dict, name: str, s3: S3, buckets, poll: Callable) -> An
     if name not in shared:
         start = s3.recorder.mark()
         try:
-            shared[name] = Answers(s3, buckets.create(), poll)
+            shared[name] = Answers(s3, buckets.create(), poll, new_bucket=buckets.create)
         finally:
             s3.recorder.annotate(start, f"shared setup (the bucket of the {name} properties in this worker)")
     return shared[name]
@@ -148,7 +227,13 @@ class Property:
         self.excluded: Counter = Counter()
         self.held: dict[tuple[str, str], list[int]] = {}  # (level, check) -> [examples it held in, examples]
         self.stop: BaseException | None = None
-        self.mode = "explore"                # or the level being shrunk: "MUST", "SHOULD"
+        self.mode = "explore"                # or "plan", or the level being shrunk: "MUST", "SHOULD"
+        self.round: tuple[int, int, Sequence] = (state.fuzz_seed, state.fuzz_examples, ())  # seed, budget, explicit
+        self.rounds: list[dict[str, int]] = []
+        self.short = 0                       # examples of this round the server left uncheckable
+        self.uncheckable = 0                 # requests or examples the server left uncheckable, in all
+        self.sent_ahead: Counter = Counter()
+        self.planned: list[Any] = []         # the examples of the round, drawn once, in hypothesis's order
         self.first: dict[str, Mismatch] = {}  # explore: the first failure of each level
         # Known counterexamples (fixtures/corpus/generated.toml), replayed before any generated example.
         self.config_only = case.send.get("property") in corpus.CONFIG_ONLY
@@ -156,7 +241,7 @@ class Property:
 
     @property
     def bucket(self) -> str:
-        """The bucket the property's examples are configured on."""
+        """The bucket the property's own examples are configured on (the store's lane 0)."""
         return self.store.bucket
 
     # ---- server side -------------------------------------------------------------------------------------
@@ -166,17 +251,11 @@ class Property:
 
     def answers(self, config: list[dict], requests: Sequence[gen.GenRequest]) -> list[Response] | None:
         """The server's answers to the requests with the configuration in effect (from the store when someone
-        asked already; the others sent together, as independent requests); None when the server refuses the
-        configuration."""
+        asked already, or when they were sent ahead; the others sent together, as independent requests); None
+        when the server refuses the configuration."""
         store, key = self.store, config_key(config)
-        missing = list(dict.fromkeys(r for r in requests if (key, r) not in store.answers))
-        if missing:
-            if self.apply(config) is not None:
-                return None
-            note = f"{self.case.id} example"
-            got = gather([lambda r=r: store.send(r, note, self.stats) for r in missing])
-            for request, resp in zip(missing, got):
-                store.answers[(key, request)] = (resp, self.case.id)
+        if not store.fill(config, requests, self.case.id, f"{self.case.id} example", self.stats):
+            return None
         out = []
         for request in requests:
             resp, asker = store.answers[(key, request)]
@@ -185,12 +264,68 @@ class Property:
             out.append(resp)
         return out
 
-    def answers_or_reject(self, config: list[dict], requests: Sequence[gen.GenRequest]) -> list[Response]:
-        """answers(), rejecting the example when the server refuses its configuration (GEN-CFG-001 judges that)."""
+    def ahead(self, strategy, plan: Callable[[Any], tuple[str, Any]],
+              work: Callable[[Lane, list[Any], Counter], None]) -> None:
+        """Before exploring, send what the budget's examples will ask, over the store's lanes, at once.
+
+        plan(example) says, without a request, what an example will ask: (group, item), rejecting it with
+        reject_unless() where the property would; items of one group (one configuration) go to one lane, and
+        work(lane, items, stats) asks them. Exploring then answers from what was kept; an example the plan did
+        not foresee (the server refused what the model accepts, so hypothesis drew otherwise) is asked then."""
+        seed, budget, explicit = self.round
+        self.mode = "plan"
+        try:
+            planned = gen.sample(strategy, seed, budget, explicit=explicit, keep=lambda e: (e, plan(e)))
+        finally:
+            self.mode = "explore"
+        self.planned = [example for example, _ in planned]
+        groups: dict[str, list[Any]] = {}
+        for _, (group, item) in planned:
+            groups.setdefault(group, []).append(item)
+        if not groups:
+            return
+        lanes = self.store.lanes_for(len(groups))
+        order = list(groups.values())
+        shares = [order[i::len(lanes)] for i in range(len(lanes))]
+
+        def run(lane: Lane, share: list[list[Any]]) -> Counter:
+            stats: Counter = Counter()  # one per lane: counters are not shared between threads
+            for items in share:
+                work(lane, items, stats)
+            return stats
+
+        start = self.recorder.mark()
+        try:
+            for stats in gather([lambda lane=lane, share=share: run(lane, share)
+                                 for lane, share in zip(lanes, shares)]):
+                self.stats.update(stats)
+        finally:
+            self.recorder.trim(start, KEPT_EXCHANGES)
+        for what, n in (("examples", len(planned)), ("configurations", len(groups))):
+            self.sent_ahead[what] += n
+
+    def ahead_answers(self, strategy, plan: Callable[[Any], tuple[list[dict], list[gen.GenRequest]]]) -> None:
+        """ahead() for properties that ask requests under a configuration (answers kept in the store)."""
+        note = f"{self.case.id} example, sent ahead"
+
+        def group(example) -> tuple[str, tuple[list[dict], list[gen.GenRequest]]]:
+            config, requests = plan(example)
+            return config_key(config), (config, requests)
+
+        def work(lane: Lane, items: list, stats: Counter) -> None:
+            config = items[0][0]
+            self.store.fill(config, [r for _, requests in items for r in requests], self.case.id,
+                            f"{note} (bucket {lane.number})", stats, lane)
+
+        self.ahead(strategy, group, work)
+
+    def answers_or_exclude(self, config: list[dict], requests: Sequence[gen.GenRequest]) -> list[Response]:
+        """answers(), or none when the server refuses the configuration (GEN-CFG-001 judges that): the example
+        is counted as excluded, not rejected, so which examples are drawn never depends on the server."""
         got = self.answers(config, requests)
         if got is None:
-            self.exclude("configuration refused by the server (GEN-CFG-001's concern)")
-            assume(False)
+            self.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=True)
+            return []
         return got
 
     def replay(self, config: list[dict], request: gen.GenRequest | None) -> Response | ApiResult | None:
@@ -213,13 +348,15 @@ class Property:
                 self.exclude("open question " + ", ".join(sorted(decisive)))
                 continue
             wanted.append((request, expected))
-        assume(wanted)
+        reject_unless(wanted)
         return wanted
 
-    def exclude(self, why: str) -> None:
-        """Count an excluded example or request (counted in the explore pass only)."""
+    def exclude(self, why: str, by_server: bool = False) -> None:
+        """Count an excluded example or request (counted in the explore pass only); by_server: the server's
+        answer left it uncheckable (the model alone would have checked it)."""
         if self.mode == "explore":
             self.excluded[why] += 1
+            self.uncheckable += by_server
 
     def remember(self, key: tuple, fetch: Callable[[], Any]) -> Any:
         """A configuration-API answer, cached like request answers (the shrink pass re-asks little)."""
@@ -233,8 +370,11 @@ class Property:
         if self.stop is not None:
             _raise_stop(self.stop)
         start = self.recorder.mark()
+        checked, uncheckable = self.stats["checked"], self.uncheckable
         try:
             body()
+            if self.mode == "explore" and self.stats["checked"] == checked and self.uncheckable > uncheckable:
+                self.short += 1
         except (InfraError, ServerError, Unsupported) as exc:
             self.stop = exc
             _raise_stop(exc)
@@ -266,6 +406,7 @@ class Property:
             for level, failed in (("MUST", must + should), ("SHOULD", should)):
                 if failed and (level == "SHOULD" or must) and level not in self.first:
                     self.first[level] = Mismatch(level, failed, detail())
+                    self.first[level].round = self.round
             return
         if self.mode == "MUST" and must:
             raise Mismatch("MUST", must + should, detail())
@@ -298,16 +439,19 @@ class Property:
 
     # ---- the whole run -----------------------------------------------------------------------------------
     def _hypothesis(self, strategy, body: Callable[[Any], None], shrink: bool) -> list[BaseException]:
-        """One pass; the exceptions it ended with (leaves of a group), [] when every example held."""
-        state = self.state
+        """One pass of the current round; the exceptions it ended with (leaves of a group), [] when every
+        example held (or, after the first round, when the round had no example to draw)."""
+        seed, budget, explicit = self.round
 
-        @gen.seeded(strategy, state.fuzz_seed, state.fuzz_examples, shrink=shrink, explicit=self.known)
+        @gen.seeded(strategy, seed, budget, shrink=shrink, explicit=explicit)
         def prop(example):
             self.example(lambda: body(example))
 
         try:
             prop()
         except Unsatisfiable:
+            if self.round[0] != self.state.fuzz_seed:
+                return []
             self._observe_counts()
             self.check.precondition(False, "no generated example could be checked (every one was excluded: "
                                            f"{dict(self.excluded) or 'no answer to compare'})")
@@ -322,8 +466,9 @@ class Property:
             return found
         return []
 
-    def run(self, strategy, body: Callable[[Any], None]) -> None:
-        """Explore the budget, shrink the worst failure, record verdict, seed, counts and reproducer."""
+    def run(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None] | None = None) -> None:
+        """Send the planned examples ahead (if given), explore the budget, shrink the worst failure, record
+        verdict, seed, counts and reproducer."""
         state, check = self.state, self.check
         check.observe("seed", state.fuzz_seed)
         check.observe("examples", state.fuzz_examples)
@@ -332,12 +477,13 @@ class Property:
         check.observe("reproduce", f"pytest --case {self.case.id} --fuzz-seed {state.fuzz_seed} "
                                    f"--fuzz-examples {state.fuzz_examples} --target {self.s3.target.name}")
         try:
-            self._hypothesis(strategy, body, shrink=False)
+            self._explore(strategy, body, ahead)
             self._record_held()
             level = "MUST" if "MUST" in self.first else "SHOULD" if "SHOULD" in self.first else None
             if level is None:
                 return
             self.mode = level
+            self.round = self.first[level].round  # shrink where it was found: the same examples lead to it
             found = [e for e in self._hypothesis(strategy, body, shrink=True) if isinstance(e, Mismatch)]
             if found:
                 failure, shrunk = found[0], True
@@ -349,17 +495,60 @@ class Property:
         finally:
             self._observe_counts()
 
+    def _explore(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None] | None) -> None:
+        """Explore the budget in rounds. Which examples are drawn depends on the model alone, so each round's
+        can be sent ahead; an example whose every request the server left uncheckable (it refused the
+        configuration, or a preflight the model allows) is made up for by the next round, with a seed derived
+        from the run's, so as many examples are checked as when hypothesis drew replacements one by one."""
+        seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
+        self.round = (seed, budget, self.known)
+        for number in range(TOP_UP_ROUNDS + 1):
+            self.short = 0
+            if ahead is None:
+                self._hypothesis(strategy, body, shrink=False)
+            else:
+                self.planned = []
+                ahead()
+                self._walk(body, number)
+            self.rounds.append({"seed": self.round[0], "examples": self.round[1], "short": self.short})
+            if not self.short:
+                break
+            self.round = (gen.round_seed(seed, number + 1), self.short, ())
+
+    def _walk(self, body: Callable[[Any], None], number: int) -> None:
+        """Explore the examples the round planned, in order: the ones hypothesis would draw (their validity
+        rests on the model alone), without drawing them a second time."""
+        if not self.planned and number == 0:
+            self._observe_counts()
+            self.check.precondition(False, "no generated example could be checked (every one was excluded: "
+                                           f"{dict(self.excluded) or 'no answer to compare'})")
+        for example in self.planned:
+            try:
+                self.example(lambda: body(example))
+            except UnsatisfiedAssumption:  # as hypothesis would: the example does not count
+                continue
+
     def _record_held(self) -> None:
         """What was checked: each check that held in every example it was made in, with the number of examples
         (a check that failed somewhere is recorded with the failing example instead)."""
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
         for (level, what), (held, made) in self.held.items():
             if held == made:
+                extra = sum(r["examples"] for r in self.rounds[1:])
+                more = f", and {extra} making up for what the server left uncheckable" if extra else ""
                 self.check.that(level, True, f"{what}: held in all {made} generated examples it was checked in "
-                                             f"(seed {seed}, budget {budget})")
+                                             f"(seed {seed}, budget {budget}{more})")
 
     def _observe_counts(self) -> None:
         self.check.observe("examples_checked", self.stats["checked"])
+        if len(self.store.lanes) > 1:  # the store's buckets: answers may come from any of them
+            self.check.observe("buckets", self.store.buckets())
+        if self.sent_ahead:
+            self.check.observe("sent_ahead", {**self.sent_ahead, "buckets": len(self.store.lanes),
+                                              "note": "planned examples asked before exploring, several buckets "
+                                                      "at once; exploring answered from them"})
+        if len(self.rounds) > 1:
+            self.check.observe("rounds", self.rounds)
         self.check.observe("http", {k: v for k, v in self.stats.items() if k != "checked"})
         if self.reused:
             self.check.observe("answers_reused", {

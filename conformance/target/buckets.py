@@ -33,12 +33,32 @@ class Buckets:
         self._done: list[str] = []  # created, no longer used, waiting for discard() to remove them together
         self._n = 0
         self._n_lock = threading.Lock()  # names may be drawn from the calls of a gather
+        self._reserved: list[tuple[str, list[dict]]] = []  # created ahead (reserve), with their evidence
+
+    def reserve(self, count: int) -> None:
+        """Create count new buckets ahead, together; take() hands them out, each with the evidence of its
+        creation (a bucket that was not created is not kept)."""
+        def make() -> str | None:
+            name = self.next_name()
+            return name if self.try_create(name).ok else None
+        for name, exchanges in self.s3.recorder.gather_apart([make] * count):
+            if name is not None:
+                self._reserved.append((name, exchanges))
 
     def next_name(self) -> str:
         """A fresh name of this run and worker (also for buckets that must not exist)."""
         with self._n_lock:
             self._n += 1
             return f"{self.prefix}-{self._n:04d}"
+
+    def take(self) -> str:
+        """A new bucket: one reserve() created, its creation joining the running case's evidence, or else one
+        created now."""
+        if self._reserved:
+            name, exchanges = self._reserved.pop(0)
+            self.s3.recorder.restore(exchanges, "created ahead", counted=True)
+            return name
+        return self.create()
 
     def create(self) -> str:
         """Create a new bucket and register it for removal."""
@@ -70,10 +90,12 @@ class Buckets:
     def remove(self, name: str) -> str | None:
         """Delete one of our buckets with its objects; return a problem description or None.
 
-        Most buckets hold only a configuration, so the bucket is deleted first; only when that is refused (409
-        BucketNotEmpty, or anything else but success) are its contents listed and removed. The two listings,
-        then the deletions and aborts, are each sent together (inflight.gather)."""
+        The objects the run wrote are deleted first (together), then the bucket; only when that is refused
+        (409 BucketNotEmpty, or anything else but success) are its contents listed and removed. The two
+        listings, then the deletions and aborts, are each sent together (inflight.gather)."""
         try:
+            written = sorted(self.s3.written.pop(name, ()))
+            gather([lambda key=key: self.s3.api("delete_object", Bucket=name, Key=key) for key in written])
             first = self.s3.api("delete_bucket", Bucket=name)
         except ServerError:  # a 5xx for a bucket that is not empty: the long way below decides
             first = None

@@ -190,6 +190,14 @@ class S3:
             self.http.mount(scheme, pool)
         self._signer_credentials = BotoCredentials(credentials.access_key, credentials.secret_key,
                                                    credentials.session_token)
+        # Objects this client wrote, per bucket: removing a bucket deletes them without listing it first.
+        self.written: dict[str, set[str]] = {}
+
+    def _wrote(self, bucket: str | None, key: str | None, deleted: bool = False) -> None:
+        """Note an object this client wrote (or deleted) with a 2xx answer."""
+        if bucket and key is not None:
+            keys = self.written.setdefault(bucket, set())
+            (keys.discard if deleted else keys.add)(key)
 
     # ---- boto3 -------------------------------------------------------------------------------------------
     def api(self, operation: str, **params: Any) -> ApiResult:
@@ -222,6 +230,8 @@ class S3:
                              f"after {self.recorder.last_attempts()} attempts") from None
         status = data.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
         data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
+        if operation in ("put_object", "delete_object"):
+            self._wrote(params.get("Bucket"), params.get("Key"), deleted=operation == "delete_object")
         return ApiResult(operation, status, data=data)
 
     # ---- raw requests ------------------------------------------------------------------------------------
@@ -273,6 +283,8 @@ class S3:
                 self.recorder.add(method, url, send_headers.items(), body, status=resp.status_code,
                                   response_headers=lines, response_body=resp.content, note=label, started=started)
                 if resp.status_code < 500 or resp.status_code == 501:  # 501: NotImplemented, not retried
+                    if method in ("PUT", "DELETE") and query is None and 200 <= resp.status_code < 300:
+                        self._wrote(bucket, key, deleted=method == "DELETE")
                     return Response(resp.status_code, lines, resp.content, url=url)
                 last_answer = Response(resp.status_code, lines, resp.content, url=url)
                 last_problem = f"the server answered {resp.status_code} {last_answer.code or ''}".rstrip()

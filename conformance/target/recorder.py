@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence, TypeVar
 
 from conformance.target import inflight
 from conformance.target.redact import Redactor
 
 BODY_EXCERPT = 2000
+T = TypeVar("T")
 
 
 def _excerpt(body: bytes | str | None) -> str | None:
@@ -122,13 +123,39 @@ class Recorder:
         for exchange in (self.current or [])[since:]:
             exchange["note"] = f"{note}: {exchange['note']}" if exchange.get("note") else note
 
-    def restore(self, exchanges: list[dict], note: str) -> None:
-        """Append exchanges kept earlier (see since) to the running case's evidence, noted, renumbered."""
+    def restore(self, exchanges: list[dict], note: str, counted: bool = False) -> None:
+        """Append exchanges kept earlier (see since, gather_apart) to the running case's evidence, noted,
+        renumbered; counted: they join the case's request count too (they were taken out of another's)."""
         if self.current is None:
             return
-        self.current.extend({**x, "note": f"{note}: {x.get('note', '')}"} for x in exchanges)
+        self.current.extend({**x, "note": f"{note}: {x.get('note', '')}" if x.get("note") else note}
+                            for x in exchanges)
         for seq, exchange in enumerate(self.current, 1):
             exchange["seq"] = seq
+        if counted:
+            self.case_requests += len(exchanges)
+
+    def gather_apart(self, calls: Sequence[Callable[[], T]]) -> list[tuple[T, list[dict]]]:
+        """inflight.gather(calls), with each call's exchanges taken out of the running case's evidence (and its
+        request count) and returned beside its result: work done ahead for other cases, whose evidence it is.
+        If a call raises, the exchanges stay where they are, as evidence of the case that asked."""
+        def apart(call: Callable[[], T]) -> Callable[[], tuple[T, list[int]]]:
+            def run() -> tuple[T, list[int]]:
+                bounds: list[int] = []
+                inflight.in_order(lambda: bounds.append(self.mark()))
+                result = call()
+                inflight.in_order(lambda: bounds.append(self.mark()))
+                return result, bounds
+            return run
+
+        done = inflight.gather([apart(call) for call in calls])
+        if self.current is None or not done or any(len(bounds) != 2 for _, bounds in done):
+            return [(result, []) for result, _ in done]  # no case, or inside another gather: left in place
+        first, last = done[0][1][0], done[-1][1][1]
+        out = [(result, [dict(x) for x in self.current[start:end]]) for result, (start, end) in done]
+        del self.current[first:last]
+        self.case_requests -= last - first
+        return out
 
     def last_attempts(self) -> int:
         """How many attempts the last boto3 call of this thread made (its retries included)."""
