@@ -46,12 +46,23 @@ def expected_actual(case: Case) -> model.Answer:
     return model.evaluate_actual(case_rules(case), model_request(case, case.send.get("http", "GET")))
 
 
-def send_preflight(s3: S3, case: Case, bucket: str) -> Response:
-    """Send the case's OPTIONS request (unsigned, as a browser does)."""
+def preflight_call(case: Case, bucket: str) -> dict:
+    """The keyword arguments of S3.preflight for the case's OPTIONS request."""
     send = case.send
     key = None if send.get("resource") == "bucket" else send.get("key", PROBE_KEY)
-    return s3.preflight(bucket, key, send.get("origin"), send.get("method"), send.get("headers"),
-                        extra=send.get("extra_headers"), note=f"preflight ({case.id})")
+    return {"bucket": bucket, "key": key, "origin": send.get("origin"), "method": send.get("method"),
+            "request_headers": send.get("headers"), "extra": send.get("extra_headers"),
+            "note": f"preflight ({case.id})"}
+
+
+def send_preflight(s3: S3, case: Case, bucket: str) -> Response:
+    """Send the case's OPTIONS request (unsigned, as a browser does)."""
+    return s3.preflight(**preflight_call(case, bucket))
+
+
+def plan_preflight(case: Case, bucket: str, s3: S3) -> list[dict]:
+    """What send_preflight will send, to be sent ahead (cases(ahead=...))."""
+    return [preflight_call(case, bucket)]
 
 
 def _status(resp: Response) -> str:

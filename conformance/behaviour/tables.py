@@ -165,11 +165,16 @@ def registry() -> Registry:
     return load_registry()
 
 
-def cases(*patterns: str, where: Callable[[Case], bool] | None = None) -> pytest.MarkDecorator:
-    """Parametrize a test function with the cases whose IDs match the patterns (argument name: case)."""
+def cases(*patterns: str, where: Callable[[Case], bool] | None = None,
+          ahead: Callable | None = None) -> pytest.MarkDecorator:
+    """Parametrize a test function with the cases whose IDs match the patterns (argument name: case); ahead:
+    plan(case, bucket, s3) -> the keyword arguments of the preflights the case sends to its configured bucket,
+    which the run may send ahead, together with the other cases' (conformance/cases/setups.py)."""
     selected = [c for c in registry().select(list(patterns)) if where is None or where(c)]
     if not selected:
         raise SuiteUsageError(f"no case matches {', '.join(patterns)}")
-    params = [pytest.param(c, id=c.id, marks=[getattr(pytest.mark, c.level.lower()), pytest.mark.area(c.area)])
+    extra = [pytest.mark.sent_ahead.with_args(ahead)] if ahead is not None else []
+    params = [pytest.param(c, id=c.id, marks=[getattr(pytest.mark, c.level.lower()), pytest.mark.area(c.area),
+                                              *extra])
               for c in selected]
     return pytest.mark.parametrize("case", params)

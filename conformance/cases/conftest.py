@@ -112,24 +112,29 @@ def shared_answers() -> dict:
 @pytest.fixture(scope="session")
 def _ahead(request: pytest.FixtureRequest) -> dict:
     """What the session's cases will need, when this process runs them all (no xdist worker): the named
-    configurations (set up together at the first that needs one) and how many new buckets (created together)."""
+    configurations (set up together at the first that needs one), the preflights cases plan to send to them
+    (sent together once they are set up) and how many new buckets (created together)."""
     if worker_id() != "main":
-        return {"configs": [], "buckets": 0}
-    configs, new = {}, 0
+        return {"configs": [], "preflights": [], "buckets": 0}
+    configs, preflights, new = {}, [], 0
     for item in request.session.items:
         names = getattr(item, "fixturenames", ())
         case = getattr(item, "callspec", None) and item.callspec.params.get("case")
         if "configured_bucket" in names and case is not None and case.setup.get("bucket") != "missing":
-            configs.setdefault((case.table, case.setup["config"]), case.setup)
+            key = (case.table, case.setup["config"])
+            configs.setdefault(key, case.setup)
+            marker = item.get_closest_marker("sent_ahead")
+            if marker is not None:
+                preflights.append((key, case, marker.args[0]))
         new += "bucket" in names
-    return {"configs": list(configs.items()), "buckets": new}
+    return {"configs": list(configs.items()), "preflights": preflights, "buckets": new}
 
 
 @pytest.fixture(scope="session")
 def _shared_configs(s3: S3, buckets: Buckets, s3cors: State, _ahead: dict) -> SharedConfigs:
     """Buckets holding the tables' named configurations, set up once per session (and worker)."""
     return SharedConfigs(s3, buckets, lambda fetch, done: _poll(fetch, done, s3cors.propagation_timeout),
-                         _ahead["configs"])
+                         _ahead["configs"], _ahead["preflights"])
 
 
 @pytest.fixture

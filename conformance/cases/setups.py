@@ -5,11 +5,12 @@ In a run without xdist workers every configuration the session's cases need is s
 case that needs one: a far endpoint's latency is paid once for all of them, not once per configuration. Each
 configuration's exchanges are kept apart and join the evidence of the first case that uses it, noted 'shared
 setup', as when it is set up on demand (which is what xdist workers do: which cases a worker runs is not known
-ahead)."""
+ahead). Then the preflights the cases plan to send (cases(ahead=...)) go out together: a preflight changes
+nothing, so its answer is the same now as when the case runs; each answer and its exchanges wait for the case."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from conformance.behaviour import model
 from conformance.errors import ServerError
@@ -25,9 +26,11 @@ class Refused(str):
 class SharedConfigs:
     """The tables' named configurations of this worker: (table, config) -> (bucket, problem or None)."""
 
-    def __init__(self, s3: S3, buckets: Buckets, poll: Callable, planned: Iterable[tuple[tuple, dict]] = ()) -> None:
+    def __init__(self, s3: S3, buckets: Buckets, poll: Callable, planned: Iterable[tuple[tuple, dict]] = (),
+                 preflights: Iterable[tuple[tuple, Any, Callable]] = ()) -> None:
         self.s3, self.buckets, self.poll = s3, buckets, poll
         self.planned = dict(planned)  # configurations the session's cases will need (set up with the first)
+        self.preflights = list(preflights)  # (configuration, case, plan): what cases send, sent once it is ready
         self.ready: dict[tuple, tuple[str, str | None]] = {}
         self.evidence: dict[tuple, list[dict]] = {}  # set up ahead, not yet shown in a case's evidence
 
@@ -35,15 +38,34 @@ class SharedConfigs:
         """The bucket holding the configuration and the problem setting it up (None: ready)."""
         if key not in self.ready:
             todo = {key: setup, **{k: s for k, s in self.planned.items() if k not in self.ready and k != key}}
-            keys = list(todo)
-            done = self.s3.recorder.gather_apart(
-                [lambda s=todo[k]: set_up_config(self.s3, self.buckets, self.poll, s) for k in keys])
+            keys, recorder = list(todo), self.s3.recorder
+            start = recorder.mark()
+            try:
+                done = recorder.gather_apart(
+                    [lambda s=todo[k]: set_up_config(self.s3, self.buckets, self.poll, s) for k in keys])
+            except BaseException:  # no answer: the exchanges stay with this case, as its shared setup
+                recorder.annotate(start, "shared setup")
+                raise
             for k, (result, exchanges) in zip(keys, done):
                 self.ready[k], self.evidence[k] = result, exchanges
+            self._send_ahead()
         exchanges = self.evidence.pop(key, None)
         if exchanges:
             self.s3.recorder.restore(exchanges, "shared setup", counted=True)
         return self.ready[key]
+
+
+    def _send_ahead(self) -> None:
+        """Send the planned preflights of every case whose configuration is ready, together (S3.send_ahead)."""
+        calls, later = [], []
+        for key, case, plan in self.preflights:
+            if key not in self.ready:
+                later.append((key, case, plan))
+            elif self.ready[key][1] is None:  # a configuration with a problem: its cases send nothing
+                calls.extend(plan(case, self.ready[key][0], self.s3))
+        self.preflights = later
+        if calls:
+            self.s3.send_ahead(calls)
 
 
 def set_up_config(s3: S3, buckets: Buckets, poll: Callable, setup: dict) -> tuple[str, str | None]:

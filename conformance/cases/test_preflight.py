@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from conformance.behaviour.tables import cases
-from conformance.behaviour.cors import check_preflight, expected_preflight, send_preflight
+from conformance.behaviour.cors import check_preflight, expected_preflight, plan_preflight, send_preflight
 from conformance.behaviour.privileged import check_not_granted, privileged_origins
 from conformance.target.inflight import gather
 
 PRIVILEGED_METHODS = ("GET", "PUT", "DELETE")
 
 
-@cases("PRE-*", where=lambda c: "privileged" not in c.send)
+@cases("PRE-*", where=lambda c: "privileged" not in c.send, ahead=plan_preflight)
 def test_preflight_matching(case, check, s3, configured_bucket):
     expected = expected_preflight(case)
     resp = send_preflight(s3, case, configured_bucket)
@@ -24,12 +24,17 @@ def test_preflight_matching(case, check, s3, configured_bucket):
                    resp.status)
 
 
-@cases("PRE-*", where=lambda c: "privileged" in c.send)
-def test_privileged_origins_refused(case, check, s3, target, configured_bucket):
+def plan_privileged(case, bucket: str, s3) -> list[dict]:
+    """Every privileged origin with every method a page would use: S3.preflight's keyword arguments."""
+    return [{"bucket": bucket, "key": "cors-probe.txt", "origin": origin, "method": method,
+             "note": f"preflight {origin} {method} ({case.id})"}
+            for origin in privileged_origins(s3.target) for method in PRIVILEGED_METHODS]
+
+
+@cases("PRE-*", where=lambda c: "privileged" in c.send, ahead=plan_privileged)
+def test_privileged_origins_refused(case, check, s3, configured_bucket):
     """Every privileged origin, with every method a page would use, is refused like any unlisted origin."""
-    sends = [(origin, method) for origin in privileged_origins(target) for method in PRIVILEGED_METHODS]
-    answers = gather([lambda origin=origin, method=method: s3.preflight(
-        configured_bucket, "cors-probe.txt", origin, method, note=f"preflight {origin} {method} ({case.id})")
-        for origin, method in sends])
-    for (origin, method), resp in zip(sends, answers):
-        check_not_granted(check, resp, f"preflight from {origin}, {method}")
+    calls = plan_privileged(case, configured_bucket, s3)
+    answers = gather([lambda call=call: s3.preflight(**call) for call in calls])
+    for call, resp in zip(calls, answers):
+        check_not_granted(check, resp, f"preflight from {call['origin']}, {call['method']}")

@@ -192,6 +192,8 @@ class S3:
                                                    credentials.session_token)
         # Objects this client wrote, per bucket: removing a bucket deletes them without listing it first.
         self.written: dict[str, set[str]] = {}
+        # Preflights sent ahead (send_ahead): their arguments -> [(answer or exception, exchanges)], first first.
+        self._ahead: dict[tuple, list[tuple[Response | BaseException, list[dict]]]] = {}
 
     def _wrote(self, bucket: str | None, key: str | None, deleted: bool = False) -> None:
         """Note an object this client wrote (or deleted) with a 2xx answer."""
@@ -318,10 +320,34 @@ class S3:
         operation = {"GET": "get_object", "HEAD": "head_object", "PUT": "put_object", "DELETE": "delete_object"}[http]
         return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
 
+    def send_ahead(self, calls: list[dict]) -> None:
+        """Send these preflights (preflight()'s keyword arguments) now, together; a later preflight() with the
+        same arguments is answered by one of them, its exchanges joining that case's evidence then. An answer
+        that is an error (a 5xx, no answer) is kept too, and raised then, as it would have been."""
+        def one(call: dict) -> Response | BaseException:
+            try:
+                return self._preflight_now(**call)
+            except (InfraError, ServerError, Unsupported) as exc:
+                return exc
+        for call, (answer, exchanges) in zip(calls, self.recorder.gather_apart([lambda c=c: one(c) for c in calls])):
+            self._ahead.setdefault(_preflight_key(**call), []).append((answer, exchanges))
+
     def preflight(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,
                   request_headers: str | None = None, extra: dict[str, str] | None = None,
                   note: str = "preflight") -> Response:
-        """An unsigned OPTIONS request as a browser sends it."""
+        """An unsigned OPTIONS request as a browser sends it (answered by one sent ahead, if any)."""
+        kept = self._ahead.get(_preflight_key(bucket, key, origin, method, request_headers, extra, note))
+        if kept:
+            answer, exchanges = kept.pop(0)
+            inflight.in_order(lambda: self.recorder.restore(exchanges, "sent ahead", counted=True))
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+        return self._preflight_now(bucket, key, origin, method, request_headers, extra, note)
+
+    def _preflight_now(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,
+                       request_headers: str | None = None, extra: dict[str, str] | None = None,
+                       note: str = "preflight") -> Response:
         headers: dict[str, str] = {}
         if origin is not None:
             headers["Origin"] = origin
@@ -331,3 +357,10 @@ class S3:
             headers["Access-Control-Request-Headers"] = request_headers
         headers.update(extra or {})
         return self.request("OPTIONS", bucket, key, headers=headers, sign=False, note=note)
+
+
+def _preflight_key(bucket: str | None, key: str | None, origin: str | None, method: str | None,
+                   request_headers: str | None = None, extra: dict[str, str] | None = None,
+                   note: str = "preflight") -> tuple:
+    """What makes two preflight() calls the same request (the note too: it names the case)."""
+    return bucket, key, origin, method, request_headers, tuple(sorted((extra or {}).items())), note
