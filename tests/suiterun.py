@@ -96,8 +96,9 @@ def _scrub_text(text: str) -> str:
 def normalise_record(record: dict) -> dict:
     """A case record with what may differ between equivalent runs (names, IDs, times, workers, and the
     set-up of per-worker shared buckets, which lands in whichever case runs first, ListBuckets listings, how
-    often a poll repeated itself) normalised away."""
-    exchanges = [_listing_masked(x) for x in record.get("exchanges", [])
+    often a poll repeated itself, whether a request was sent ahead: xdist workers send nothing ahead) normalised
+    away."""
+    exchanges = [_listing_masked(_when_unsaid(x)) for x in record.get("exchanges", [])
                  if not (x.get("note") or "").startswith("shared setup")]
     out = normalise({**record, "exchanges": [{k: v for k, v in x.items() if k != "seq"} for x in exchanges]})
     # Runs of identical exchanges are kept once: a poll that waits in vain for a change (CFG-DEL-003 on moto)
@@ -107,6 +108,15 @@ def normalise_record(record: dict) -> dict:
         if not kept or kept[-1] != exchange:
             kept.append(exchange)
     return {**out, "exchanges": kept}
+
+
+_AHEAD = re.compile(r"^(sent|created) ahead(: |$)")
+
+
+def _when_unsaid(exchange: dict) -> dict:
+    """An exchange without the note that it was sent ahead of its case (when, not what, was sent)."""
+    note = exchange.get("note") or ""
+    return {**exchange, "note": _AHEAD.sub("", note)} if _AHEAD.match(note) else exchange
 
 
 def _listing_masked(exchange: dict) -> dict:

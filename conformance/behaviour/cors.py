@@ -9,7 +9,7 @@ from conformance.behaviour import model
 from conformance.browser import fetch
 from conformance.behaviour.tables import Case
 from conformance.behaviour.checks import Check
-from conformance.target.http import S3, Response
+from conformance.target.http import S3, Response, preflight_args
 
 PROBE_KEY = "cors-probe.txt"  # the object key requests name: preflights need no object (§4.3), GET/HEAD do
 ACAO, ACAC = "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"
@@ -61,8 +61,8 @@ def send_preflight(s3: S3, case: Case, bucket: str) -> Response:
 
 
 def plan_preflight(case: Case, bucket: str, s3: S3) -> list[dict]:
-    """What send_preflight will send, to be sent ahead (cases(ahead=...))."""
-    return [preflight_call(case, bucket)]
+    """What send_preflight will send (S3.request's keyword arguments), to be sent ahead (cases(ahead=...))."""
+    return [preflight_args(**preflight_call(case, bucket))]
 
 
 def _status(resp: Response) -> str:

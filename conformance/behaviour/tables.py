@@ -168,8 +168,8 @@ def registry() -> Registry:
 def cases(*patterns: str, where: Callable[[Case], bool] | None = None,
           ahead: Callable | None = None) -> pytest.MarkDecorator:
     """Parametrize a test function with the cases whose IDs match the patterns (argument name: case); ahead:
-    plan(case, bucket, s3) -> the keyword arguments of the preflights the case sends to its configured bucket,
-    which the run may send ahead, together with the other cases' (conformance/cases/setups.py)."""
+    plan(case, bucket, s3) -> S3.request's keyword arguments for requests the case sends to its configured
+    bucket that change nothing, which the run may send ahead with the other cases' (conformance/cases/setups.py)."""
     selected = [c for c in registry().select(list(patterns)) if where is None or where(c)]
     if not selected:
         raise SuiteUsageError(f"no case matches {', '.join(patterns)}")

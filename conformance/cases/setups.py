@@ -5,8 +5,9 @@ In a run without xdist workers every configuration the session's cases need is s
 case that needs one: a far endpoint's latency is paid once for all of them, not once per configuration. Each
 configuration's exchanges are kept apart and join the evidence of the first case that uses it, noted 'shared
 setup', as when it is set up on demand (which is what xdist workers do: which cases a worker runs is not known
-ahead). Then the preflights the cases plan to send (cases(ahead=...)) go out together: a preflight changes
-nothing, so its answer is the same now as when the case runs; each answer and its exchanges wait for the case."""
+ahead). Then the requests the cases plan to send (cases(ahead=...): preflights, and reads of objects nothing
+writes) go out together: they change nothing, so each answer is the one the case would get in its turn; the
+answer and its exchanges wait for the case."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class SharedConfigs:
                  preflights: Iterable[tuple[tuple, Any, Callable]] = ()) -> None:
         self.s3, self.buckets, self.poll = s3, buckets, poll
         self.planned = dict(planned)  # configurations the session's cases will need (set up with the first)
-        self.preflights = list(preflights)  # (configuration, case, plan): what cases send, sent once it is ready
+        self.preflights = list(preflights)  # (configuration, case, plan): requests cases send, once it is ready
         self.ready: dict[tuple, tuple[str, str | None]] = {}
         self.evidence: dict[tuple, list[dict]] = {}  # set up ahead, not yet shown in a case's evidence
 
@@ -56,7 +57,7 @@ class SharedConfigs:
 
 
     def _send_ahead(self) -> None:
-        """Send the planned preflights of every case whose configuration is ready, together (S3.send_ahead)."""
+        """Send the planned requests of every case whose configuration is ready, together (S3.send_ahead)."""
         calls, later = [], []
         for key, case, plan in self.preflights:
             if key not in self.ready:

@@ -13,7 +13,7 @@ from conformance.target.capabilities import require
 from conformance.behaviour.tables import cases
 from conformance.behaviour.checks import establishing
 from conformance.behaviour.cors import ACAO, PROBE_KEY, check_actual, expected_actual
-from conformance.target.http import S3, Response
+from conformance.target.http import S3, Response, preflight_args
 from conformance.target.inflight import gather
 from conformance.behaviour.privileged import check_not_granted, privileged_origins
 
@@ -34,6 +34,13 @@ def _key(case, http: str) -> str | None:
 def _send(s3: S3, case, bucket: str, http: str, key: str | None, origin: str | None, *, signed: bool = True,
           wrong_secret: bool = False, note: str = "") -> Response:
     """One actual request with the case's Origin and Access-Control-Request-* headers."""
+    return s3.request(**_send_args(case, bucket, http, key, origin, signed=signed, wrong_secret=wrong_secret,
+                                   note=note))
+
+
+def _send_args(case, bucket: str, http: str, key: str | None, origin: str | None, *, signed: bool = True,
+               wrong_secret: bool = False, note: str = "") -> dict:
+    """S3.request's keyword arguments for _send."""
     send = case.send
     headers: dict[str, str] = {}
     if origin is not None:
@@ -48,9 +55,42 @@ def _send(s3: S3, case, bucket: str, http: str, key: str | None, origin: str | N
         body = BODY
         headers["Content-Type"] = "text/plain"
     target_bucket = None if send.get("resource") == "service" else bucket
-    return s3.request(http, target_bucket, key, query=send.get("query") if http == "POST" else None,
-                      headers=headers, body=body, sign=signed, wrong_secret=wrong_secret,
-                      note=note or f"{http} with Origin ({case.id})")
+    return {"method": http, "bucket": target_bucket, "key": key, "query": send.get("query") if http == "POST" else None,
+            "headers": headers, "body": body, "sign": signed, "wrong_secret": wrong_secret,
+            "note": note or f"{http} with Origin ({case.id})"}
+
+
+# What may be sent ahead (cases(ahead=...)): requests to objects no request writes, and that change nothing
+# themselves, so their answer is the same ahead as in their turn: reads of an object, and preflights for them.
+# Writes and deletes go to keys of their own (_key), and a preflight for one of those is sent in its turn (a
+# server may answer a preflight for an existing object otherwise); listings depend on what others wrote.
+READS = ("GET", "HEAD")
+
+
+def plan_actual(case, bucket: str, s3: S3) -> list[dict]:
+    """test_actual_request's request, when it reads an object and runs whatever the target's capabilities."""
+    send = case.send
+    if send["http"] not in READS or send.get("signature") == "wrong" or send.get("resource") in ("bucket", "service"):
+        return []
+    return [_send_args(case, bucket, send["http"], _key(case, send["http"]), send.get("origin"),
+                       signed=send.get("signed", True))]
+
+
+def plan_pairs(case, bucket: str, s3: S3) -> list[dict]:
+    """test_preflight_and_actual_agree's pairs that read: the preflight and the read."""
+    out = []
+    for origin, method in case.send["pairs"]:
+        if method in READS:
+            key = _key(case, method)
+            out.append(preflight_args(bucket, key, origin, method, note=f"preflight {origin} {method} ({case.id})"))
+            out.append(_send_args(case, bucket, method, key, origin, note=f"{method} {origin} ({case.id})"))
+    return out
+
+
+def plan_privileged(case, bucket: str, s3: S3) -> list[dict]:
+    """test_privileged_origins_get_nothing's GETs (its PUTs write)."""
+    return [_send_args(case, bucket, "GET", _key(case, "GET"), origin, note=f"GET from {origin} ({case.id})")
+            for origin in privileged_origins(s3.target)]
 
 
 def _prepare(check, s3: S3, bucket: str, http: str, key: str | None) -> None:
@@ -72,7 +112,7 @@ def _object_status(s3: S3, bucket: str, key: str) -> int:
     return s3.api("head_object", Bucket=bucket, Key=key).status
 
 
-@cases("ACT-*", where=lambda c: not {"pairs", "browser", "privileged"} & set(c.send))
+@cases("ACT-*", where=lambda c: not {"pairs", "browser", "privileged"} & set(c.send), ahead=plan_actual)
 def test_actual_request(case, check, s3, target, configured_bucket):
     send, expect = case.send, case.expect
     wrong_secret = send.get("signature") == "wrong"
@@ -106,7 +146,7 @@ def test_actual_request(case, check, s3, target, configured_bucket):
         check.must(status == 404, "the DELETE removed the object (HeadObject 404)", 404, status)
 
 
-@cases("ACT-*", where=lambda c: "pairs" in c.send)
+@cases("ACT-*", where=lambda c: "pairs" in c.send, ahead=plan_pairs)
 def test_preflight_and_actual_agree(case, check, s3, configured_bucket):
     """Per (origin, method): the actual request carries ACAO exactly when the preflight succeeds."""
     pairs = case.send["pairs"]
@@ -168,7 +208,7 @@ def test_browser_twin(case, check, s3, configured_bucket):
                    list(want.readable), list(got.readable))
 
 
-@cases("ACT-*", where=lambda c: "privileged" in c.send)
+@cases("ACT-*", where=lambda c: "privileged" in c.send, ahead=plan_privileged)
 def test_privileged_origins_get_nothing(case, check, s3, target, configured_bucket):
     """A signed GET and PUT from every privileged origin: no answer grants that origin anything."""
     sends = [(origin, http) for origin in privileged_origins(target) for http in ("GET", "PUT")]

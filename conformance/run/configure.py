@@ -61,7 +61,7 @@ MARKERS = [
     "should: a SHOULD case (AWS's exact wire form)",
     "info: an INFO case (observed, never failing)",
     "area(name): the conformance area of a case",
-    "sent_ahead(plan): plan(case, bucket, s3) gives the preflights the case sends, which may be sent ahead",
+    "sent_ahead(plan): plan(case, bucket, s3) gives requests the case sends that may be sent ahead",
 ]
 
 

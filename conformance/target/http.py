@@ -192,7 +192,7 @@ class S3:
                                                    credentials.session_token)
         # Objects this client wrote, per bucket: removing a bucket deletes them without listing it first.
         self.written: dict[str, set[str]] = {}
-        # Preflights sent ahead (send_ahead): their arguments -> [(answer or exception, exchanges)], first first.
+        # Requests sent ahead (send_ahead): their arguments -> [(answer or exception, exchanges)], first first.
         self._ahead: dict[tuple, list[tuple[Response | BaseException, list[dict]]]] = {}
 
     def _wrote(self, bucket: str | None, key: str | None, deleted: bool = False) -> None:
@@ -260,7 +260,25 @@ class S3:
         After the retries, a 5xx from the server itself raises ServerError (a verdict), no answer or throttling
         InfraError (see errors.is_silence).
 
-        wrong_secret signs with a secret key that is not the account's, so the server must refuse it (403)."""
+        wrong_secret signs with a secret key that is not the account's, so the server must refuse it (403).
+        A request sent ahead with the same arguments (send_ahead) answers instead."""
+        if self._ahead:
+            kept = self._ahead.get(_request_key(method, bucket, key, query=query, headers=headers, body=body,
+                                                sign=sign, content_md5=content_md5, note=note, url=url,
+                                                wrong_secret=wrong_secret))
+            if kept:
+                answer, exchanges = kept.pop(0)
+                inflight.in_order(lambda: self.recorder.restore(exchanges, "sent ahead", counted=True))
+                if isinstance(answer, BaseException):
+                    raise answer
+                return answer
+        return self._request_now(method, bucket, key, query=query, headers=headers, body=body, sign=sign,
+                                 content_md5=content_md5, note=note, url=url, wrong_secret=wrong_secret)
+
+    def _request_now(self, method: str, bucket: str | None = None, key: str | None = None, *,
+                     query: str | None = None, headers: dict[str, str] | None = None, body: bytes | None = None,
+                     sign: bool = True, content_md5: bool = False, note: str = "", url: str | None = None,
+                     wrong_secret: bool = False) -> Response:
         url = url or self.url(bucket, key, query)
         headers = dict(headers or {})
         if content_md5 and body is not None:
@@ -320,47 +338,45 @@ class S3:
         operation = {"GET": "get_object", "HEAD": "head_object", "PUT": "put_object", "DELETE": "delete_object"}[http]
         return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
 
-    def send_ahead(self, calls: list[dict]) -> None:
-        """Send these preflights (preflight()'s keyword arguments) now, together; a later preflight() with the
-        same arguments is answered by one of them, its exchanges joining that case's evidence then. An answer
-        that is an error (a 5xx, no answer) is kept too, and raised then, as it would have been."""
-        def one(call: dict) -> Response | BaseException:
-            try:
-                return self._preflight_now(**call)
-            except (InfraError, ServerError, Unsupported) as exc:
-                return exc
-        for call, (answer, exchanges) in zip(calls, self.recorder.gather_apart([lambda c=c: one(c) for c in calls])):
-            self._ahead.setdefault(_preflight_key(**call), []).append((answer, exchanges))
-
     def preflight(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,
                   request_headers: str | None = None, extra: dict[str, str] | None = None,
                   note: str = "preflight") -> Response:
-        """An unsigned OPTIONS request as a browser sends it (answered by one sent ahead, if any)."""
-        kept = self._ahead.get(_preflight_key(bucket, key, origin, method, request_headers, extra, note))
-        if kept:
-            answer, exchanges = kept.pop(0)
-            inflight.in_order(lambda: self.recorder.restore(exchanges, "sent ahead", counted=True))
-            if isinstance(answer, BaseException):
-                raise answer
-            return answer
-        return self._preflight_now(bucket, key, origin, method, request_headers, extra, note)
+        """An unsigned OPTIONS request as a browser sends it."""
+        return self.request(**preflight_args(bucket, key, origin, method, request_headers, extra, note))
 
-    def _preflight_now(self, bucket: str | None, key: str | None, origin: str | None, method: str | None,
-                       request_headers: str | None = None, extra: dict[str, str] | None = None,
-                       note: str = "preflight") -> Response:
-        headers: dict[str, str] = {}
-        if origin is not None:
-            headers["Origin"] = origin
-        if method is not None:
-            headers["Access-Control-Request-Method"] = method
-        if request_headers is not None:
-            headers["Access-Control-Request-Headers"] = request_headers
-        headers.update(extra or {})
-        return self.request("OPTIONS", bucket, key, headers=headers, sign=False, note=note)
+    def send_ahead(self, calls: list[dict]) -> None:
+        """Send these requests (request()'s keyword arguments) now, together; a later request() with the same
+        arguments is answered by one of them, its exchanges joining the evidence of the case that asks. An
+        answer that is an error (a 5xx, no answer) is kept too, and raised then, as it would have been.
+        Only for requests that change nothing, to resources nothing changes in between."""
+        def one(call: dict) -> Response | BaseException:
+            try:
+                return self._request_now(**call)
+            except (InfraError, ServerError, Unsupported) as exc:
+                return exc
+        for call, (answer, exchanges) in zip(calls, self.recorder.gather_apart([lambda c=c: one(c) for c in calls])):
+            self._ahead.setdefault(_request_key(**call), []).append((answer, exchanges))
 
 
-def _preflight_key(bucket: str | None, key: str | None, origin: str | None, method: str | None,
+def preflight_args(bucket: str | None, key: str | None, origin: str | None, method: str | None,
                    request_headers: str | None = None, extra: dict[str, str] | None = None,
-                   note: str = "preflight") -> tuple:
-    """What makes two preflight() calls the same request (the note too: it names the case)."""
-    return bucket, key, origin, method, request_headers, tuple(sorted((extra or {}).items())), note
+                   note: str = "preflight") -> dict:
+    """S3.request()'s keyword arguments for an unsigned OPTIONS request as a browser sends it."""
+    headers: dict[str, str] = {}
+    if origin is not None:
+        headers["Origin"] = origin
+    if method is not None:
+        headers["Access-Control-Request-Method"] = method
+    if request_headers is not None:
+        headers["Access-Control-Request-Headers"] = request_headers
+    headers.update(extra or {})
+    return {"method": "OPTIONS", "bucket": bucket, "key": key, "headers": headers, "sign": False, "note": note}
+
+
+def _request_key(method: str, bucket: str | None = None, key: str | None = None, *, query: str | None = None,
+                 headers: dict[str, str] | None = None, body: bytes | None = None, sign: bool = True,
+                 content_md5: bool = False, note: str = "", url: str | None = None,
+                 wrong_secret: bool = False) -> tuple:
+    """What makes two request() calls the same request (the note too: it names the case)."""
+    return (method, bucket, key, query, tuple(sorted((headers or {}).items())), body, sign, content_md5, note, url,
+            wrong_secret)

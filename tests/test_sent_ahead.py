@@ -1,0 +1,199 @@
+"""Work sent ahead: a gather whose exchanges are kept apart, requests answered from ones sent earlier, objects the
+run wrote deleted without listing, and generated examples planned without a request."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from conformance.behaviour import generate as gen
+from conformance.target import inflight
+from conformance.target.recorder import Recorder
+from conformance.target.redact import Redactor
+
+
+def _s3(moto):
+    from conformance.target.http import S3
+    from conformance.target.profiles import Credentials, Settings, resolve_target
+
+    target, _ = resolve_target(Settings(endpoint_url=moto.url))
+    return S3(target, Credentials("k", "s"), Recorder(Redactor()))
+
+
+def test_gather_apart_takes_each_calls_exchanges_out_of_the_running_case():
+    recorder = Recorder(Redactor())
+    recorder.current = []
+    recorder.add("GET", "http://h/own", [], None, status=200, note="own")
+
+    def call(i):
+        def run():
+            for n in range(i + 1):
+                recorder.add("GET", f"http://h/{i}/{n}", [], None, status=200, note=f"{i}.{n}")
+            return i
+        return run
+
+    done = recorder.gather_apart([call(i) for i in range(3)])
+    assert [result for result, _ in done] == [0, 1, 2]
+    assert [[x["note"] for x in exchanges] for _, exchanges in done] == [["0.0"], ["1.0", "1.1"], ["2.0", "2.1", "2.2"]]
+    assert [x["note"] for x in recorder.current] == ["own"] and recorder.case_requests == 1
+    recorder.restore(done[1][1], "sent ahead", counted=True)
+    assert [(x["seq"], x["note"]) for x in recorder.current] == [
+        (1, "own"), (2, "sent ahead: 1.0"), (3, "sent ahead: 1.1")]
+    assert recorder.case_requests == 3 and recorder.total == 7
+
+
+def test_a_request_sent_ahead_answers_the_same_request_later_once():
+    from suiterun import MotoServer
+
+    with MotoServer() as moto:
+        moto.client.create_bucket(Bucket="ahead")
+        moto.client.put_bucket_cors(Bucket="ahead", CORSConfiguration={"CORSRules": [
+            {"AllowedOrigins": ["https://a.example"], "AllowedMethods": ["GET"]}]})
+        s3 = _s3(moto)
+        from conformance.target.http import preflight_args
+
+        s3.recorder.current = []
+        s3.send_ahead([preflight_args("ahead", "k", "https://a.example", "GET", note="mine")])
+        assert s3.recorder.current == [] and s3.recorder.total == 1  # kept apart for the case that asks
+        s3.recorder.current = []
+        first = s3.preflight("ahead", "k", "https://a.example", "GET", note="mine")
+        assert first.status == 200 and s3.recorder.total == 1
+        assert [x["note"] for x in s3.recorder.current] == ["sent ahead: mine"] and s3.recorder.case_requests == 1
+        again = s3.preflight("ahead", "k", "https://a.example", "GET", note="mine")  # used once: sent now
+        other = s3.preflight("ahead", "k", "https://b.example", "GET", note="mine")
+        assert (again.status, other.status) == (200, 403) and s3.recorder.total == 3
+
+
+def test_an_error_sent_ahead_is_raised_when_asked():
+    from conformance.errors import InfraError
+    from conformance.target.http import preflight_args
+    from suiterun import MotoServer
+
+    with MotoServer() as moto:
+        s3 = _s3(moto)
+    s3.timeout = 0.5  # the server is gone: no answer
+    s3.send_ahead([preflight_args("gone", None, "https://a.example", "GET")])
+    try:
+        s3.preflight("gone", None, "https://a.example", "GET")
+    except InfraError as exc:
+        assert "after 3 attempts" in str(exc)
+    else:
+        raise AssertionError("no error raised")
+
+
+def test_objects_the_run_wrote_are_deleted_without_listing():
+    from conformance.target.buckets import Buckets
+    from suiterun import MotoServer
+
+    with MotoServer() as moto:
+        s3 = _s3(moto)
+        registry = Buckets(s3, "000000000002-abcdef", "main")
+        name = registry.create()
+        s3.api("put_object", Bucket=name, Key="a", Body=b"x")
+        s3.request("PUT", name, "b/c", body=b"x")
+        s3.request("PUT", name, "gone", body=b"x")
+        s3.request("DELETE", name, "gone")
+        s3.recorder.current = []
+        assert registry.remove(name) is None and name not in moto.names()
+        sent = [(x["method"], x["url"].rsplit(name, 1)[1]) for x in s3.recorder.current]
+        assert sorted(sent) == [("DELETE", ""), ("DELETE", "/a"), ("DELETE", "/b/c")], sent
+
+
+def test_reserved_buckets_come_with_the_evidence_of_their_creation():
+    from conformance.target.buckets import Buckets
+    from suiterun import MotoServer
+
+    with MotoServer() as moto:
+        s3 = _s3(moto)
+        registry = Buckets(s3, "000000000001-abcdef", "main")
+        ours = lambda: {n for n in moto.names() if n.startswith(registry.prefix)}  # noqa: E731
+        s3.recorder.current = []
+        registry.reserve(3)
+        assert s3.recorder.current == [] and len(ours()) == 3
+        s3.recorder.current = []
+        name = registry.take()
+        assert [x["note"] for x in s3.recorder.current] == ["created ahead: boto3 CreateBucket"]
+        assert name in ours() and s3.recorder.case_requests == 1
+        assert registry.cleanup() == [] and not ours()
+
+
+def test_planned_examples_are_the_ones_hypothesis_explores():
+    """Validity rests on the model alone, so drawing the examples first gives the explore pass's examples."""
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    strategy = gen.scenarios("preflight", aim=True)
+
+    def keep(example):
+        config, requests = example
+        if not any(r.expected(config).status == 200 for r in requests):
+            raise UnsatisfiedAssumption()
+        return example
+
+    planned = gen.sample(strategy, 7, 30, keep=keep)
+    explored: list = []
+
+    @gen.seeded(strategy, 7, 30)
+    def explore(example):
+        explored.append(keep(example))
+
+    explore()
+    assert repr(planned) == repr(explored) and len(planned) >= 30
+
+
+class _LaneS3:
+    """Just enough of S3 for an Answers store with lanes: per-bucket rules, every configuration accepted."""
+
+    def __init__(self):
+        self.recorder = Recorder(Redactor())
+        self.rules: dict = {}
+        self.sent: list = []
+
+    def api(self, operation, **params):
+        from conformance.target.http import ApiResult
+
+        self.sent.append((operation, params["Bucket"]))
+        if operation == "put_bucket_cors":
+            self.rules[params["Bucket"]] = params["CORSConfiguration"]["CORSRules"]
+            return ApiResult(operation, 200)
+        return ApiResult(operation, 200, data={"CORSRules": self.rules.get(params["Bucket"], [])})
+
+    def preflight(self, bucket, key, origin, method, request_headers=None, note=""):
+        from conformance.target.http import Response
+
+        self.sent.append(("OPTIONS", bucket))
+        rules = self.rules.get(bucket, [])
+        allowed = any(origin in r["AllowedOrigins"] for r in rules)
+        return Response(200 if allowed else 403, [("Access-Control-Allow-Origin", origin)] if allowed else [], b"")
+
+
+def test_a_property_sends_its_planned_examples_ahead_over_lanes_and_explores_from_them():
+    from conformance.behaviour.checks import Check
+    from conformance.behaviour.tables import registry
+    from conformance.run.properties import LANES, Answers, Property
+
+    s3 = _LaneS3()
+    made = iter(f"lane{i}" for i in range(1, 99))
+    store = Answers(s3, "lane0", lambda fetch, done: fetch(), new_bucket=lambda: next(made))
+    case = registry().cases["GEN-PRE-RULE-001"]
+    p = Property(case, Check(case), s3, store, SimpleNamespace(fuzz_seed=3, fuzz_examples=20))
+    configs = [[{"AllowedOrigins": [f"https://{i}.example"], "AllowedMethods": ["GET"]}] for i in range(12)]
+    requests = [gen.GenRequest("preflight", "OPTIONS", f"https://{i}.example", "GET") for i in range(12)]
+    strategy = gen.st.sampled_from(list(zip(configs, [[r] for r in requests])))
+    p.round = (3, 20, ())
+    try:
+        inflight.set_limit(4)
+        p.ahead(strategy, lambda e: (gen_key(e[0]), e), lambda lane, items, stats: store.fill(
+            items[0][0], [r for _, rs in items for r in rs], case.id, "ahead", stats, lane))
+    finally:
+        inflight.set_limit(inflight.DEFAULT_CONCURRENCY)
+    used = {bucket for op, bucket in s3.sent if op == "put_bucket_cors"}
+    assert len(store.lanes) == min(LANES, len({gen_key(c) for c, _ in p.planned})) and used == set(store.buckets())
+    s3.sent.clear()
+    for config, reqs in p.planned:  # exploring asks nothing more
+        assert [r.status for r in p.answers(config, reqs)] == [200]
+    assert s3.sent == []
+
+
+def gen_key(config):
+    from conformance.run.properties import config_key
+
+    return config_key(config)
