@@ -86,7 +86,7 @@ def _run_preflight_property(p: Property, prop: str) -> None:
             scratch, counts = _preflight_checks(prop, p.case, expected, resp, request)
             if not counts:
                 p.exclude("the server refused a preflight the model allows (GEN-PRE-STATUS-001's concern)",
-                          by_server=True)
+                          by_server=1)
                 continue
             p.judge(scratch, p.detail(config, request, expected, resp), exact=not expected.open_questions)
 
@@ -174,7 +174,7 @@ def _run_roundtrip_property(p: Property) -> None:
         _, got = p.remember(("roundtrip", config_key(config)), lambda: _put_and_get(p, config, p.store.lanes[0],
                                                                                     p.stats))
         if got is None:
-            p.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=True)
+            p.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=1)
             return
         rules = got.data.get("CORSRules", []) if got.ok else None
         scratch = Check(p.case)

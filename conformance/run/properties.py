@@ -15,7 +15,7 @@ Requests cost the most, and a far endpoint's latency most of all, so:
   where the model decides; what the server leaves uncheckable is excluded, not rejected), so the same seed draws
   the same examples on every server, and a property can draw them first without a request, send them ahead
   over up to LANES buckets at once, and then explore with answers at hand. Examples the server left
-  uncheckable are made up for in a further round, so the budget counts examples with a check, as before.
+  without a check are made up for in a further round, so the budget counts examples with a check, as before.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from conformance.target.inflight import gather
 from conformance.target.profiles import strip_userinfo
 from conformance.cases.steps import as_multisets, get_rules, put_rules
 
-TOP_UP_ROUNDS = 3     # rounds after the first that make up for examples the server left uncheckable
+TOP_UP_ROUNDS = 3     # rounds after the first that make up for examples the server left without a check
 KEPT_EXCHANGES = 40  # exchanges of the first examples kept as evidence of a passing property (plus every failure's)
 
 
@@ -230,10 +230,12 @@ class Property:
         self.mode = "explore"                # or "plan", or the level being shrunk: "MUST", "SHOULD"
         self.round: tuple[int, int, Sequence] = (state.fuzz_seed, state.fuzz_examples, ())  # seed, budget, explicit
         self.rounds: list[dict[str, int]] = []
-        self.short = 0                       # examples of this round the server left uncheckable
-        self.uncheckable = 0                 # requests or examples the server left uncheckable, in all
+        self.uncheckable = 0                 # checks (requests, or configurations) the server left uncheckable
+        self.short = 0                       # examples of the round with no check, because of the server
         self.sent_ahead: Counter = Counter()
         self.planned: list[Any] = []         # the examples of the round, drawn once, in hypothesis's order
+        self.walked: set[str] = set()        # every example walked so far (repr), and how many a round lacks
+        self.missing = 0
         self.first: dict[str, Mismatch] = {}  # explore: the first failure of each level
         # Known counterexamples (fixtures/corpus/generated.toml), replayed before any generated example.
         self.config_only = case.send.get("property") in corpus.CONFIG_ONLY
@@ -266,18 +268,20 @@ class Property:
 
     def ahead(self, strategy, plan: Callable[[Any], tuple[str, Any]],
               work: Callable[[Lane, list[Any], Counter], None]) -> None:
-        """Before exploring, send what the budget's examples will ask, over the store's lanes, at once.
+        """Before exploring a round, send what its examples will ask, over the store's lanes, at once.
 
         plan(example) says, without a request, what an example will ask: (group, item), rejecting it with
         reject_unless() where the property would; items of one group (one configuration) go to one lane, and
-        work(lane, items, stats) asks them. Exploring then answers from what was kept; an example the plan did
-        not foresee (the server refused what the model accepts, so hypothesis drew otherwise) is asked then."""
+        work(lane, items, stats) asks them. A later round takes only examples not walked yet, as many as the
+        round before had without a check. Exploring then answers from what was kept."""
         seed, budget, explicit = self.round
         self.mode = "plan"
         try:
             planned = gen.sample(strategy, seed, budget, explicit=explicit, keep=lambda e: (e, plan(e)))
         finally:
             self.mode = "explore"
+        if self.walked:  # a later round: as many examples not walked yet as the last one lacked
+            planned = [p for p in planned if repr(p[0]) not in self.walked][:self.missing]
         self.planned = [example for example, _ in planned]
         groups: dict[str, list[Any]] = {}
         for _, (group, item) in planned:
@@ -324,7 +328,7 @@ class Property:
         is counted as excluded, not rejected, so which examples are drawn never depends on the server."""
         got = self.answers(config, requests)
         if got is None:
-            self.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=True)
+            self.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=len(requests))
             return []
         return got
 
@@ -351,9 +355,9 @@ class Property:
         reject_unless(wanted)
         return wanted
 
-    def exclude(self, why: str, by_server: bool = False) -> None:
-        """Count an excluded example or request (counted in the explore pass only); by_server: the server's
-        answer left it uncheckable (the model alone would have checked it)."""
+    def exclude(self, why: str, by_server: int = 0) -> None:
+        """Count an excluded example or request (counted in the explore pass only); by_server: how many checks
+        the server's answer left uncheckable (the model alone would have made them)."""
         if self.mode == "explore":
             self.excluded[why] += 1
             self.uncheckable += by_server
@@ -374,7 +378,7 @@ class Property:
         try:
             body()
             if self.mode == "explore" and self.stats["checked"] == checked and self.uncheckable > uncheckable:
-                self.short += 1
+                self.short += 1  # nothing checked, because of the server's answers: the next round makes up
         except (InfraError, ServerError, Unsupported) as exc:
             self.stop = exc
             _raise_stop(exc)
@@ -498,31 +502,34 @@ class Property:
     def _explore(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None] | None) -> None:
         """Explore the budget in rounds. Which examples are drawn depends on the model alone, so each round's
         can be sent ahead; an example whose every request the server left uncheckable (it refused the
-        configuration, or a preflight the model allows) is made up for by the next round, with a seed derived
-        from the run's, so as many examples are checked as when hypothesis drew replacements one by one."""
+        configuration, or a preflight the model allows) is made up for by the next round: the same seed with
+        that many more examples, of which those not walked yet, so as many examples are checked as when
+        hypothesis drew replacements one by one."""
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
         self.round = (seed, budget, self.known)
-        for number in range(TOP_UP_ROUNDS + 1):
+        for _ in range(TOP_UP_ROUNDS + 1):
             self.short = 0
             if ahead is None:
                 self._hypothesis(strategy, body, shrink=False)
             else:
                 self.planned = []
                 ahead()
-                self._walk(body, number)
-            self.rounds.append({"seed": self.round[0], "examples": self.round[1], "short": self.short})
-            if not self.short:
+                self._walk(body)
+            self.rounds.append({"examples": self.round[1], "new": len(self.planned), "without_check": self.short})
+            if not self.short or ahead is None or not self.planned:
                 break
-            self.round = (gen.round_seed(seed, number + 1), self.short, ())
+            self.missing = self.short
+            self.round = (seed, self.round[1] + self.short, self.known)
 
-    def _walk(self, body: Callable[[Any], None], number: int) -> None:
+    def _walk(self, body: Callable[[Any], None]) -> None:
         """Explore the examples the round planned, in order: the ones hypothesis would draw (their validity
         rests on the model alone), without drawing them a second time."""
-        if not self.planned and number == 0:
+        if not self.planned and not self.walked:
             self._observe_counts()
             self.check.precondition(False, "no generated example could be checked (every one was excluded: "
                                            f"{dict(self.excluded) or 'no answer to compare'})")
         for example in self.planned:
+            self.walked.add(repr(example))
             try:
                 self.example(lambda: body(example))
             except UnsatisfiedAssumption:  # as hypothesis would: the example does not count
@@ -534,7 +541,7 @@ class Property:
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
         for (level, what), (held, made) in self.held.items():
             if held == made:
-                extra = sum(r["examples"] for r in self.rounds[1:])
+                extra = sum(r["new"] for r in self.rounds[1:])
                 more = f", and {extra} making up for what the server left uncheckable" if extra else ""
                 self.check.that(level, True, f"{what}: held in all {made} generated examples it was checked in "
                                              f"(seed {seed}, budget {budget}{more})")
