@@ -151,6 +151,8 @@ class _LaneS3:
         from conformance.target.http import ApiResult
 
         self.sent.append((operation, params["Bucket"]))
+        self.recorder.add("PUT" if operation == "put_bucket_cors" else "GET", f"http://h/{params['Bucket']}?cors",
+                          [], None, status=200, note=operation)
         if operation == "put_bucket_cors":
             self.rules[params["Bucket"]] = params["CORSConfiguration"]["CORSRules"]
             return ApiResult(operation, 200)
@@ -160,6 +162,7 @@ class _LaneS3:
         from conformance.target.http import Response
 
         self.sent.append(("OPTIONS", bucket))
+        self.recorder.add("OPTIONS", f"http://h/{bucket}/{key}", [], None, status=200, note=note)
         rules = self.rules.get(bucket, [])
         allowed = any(origin in r["AllowedOrigins"] for r in rules)
         return Response(200 if allowed else 403, [("Access-Control-Allow-Origin", origin)] if allowed else [], b"")
@@ -190,7 +193,27 @@ def test_a_property_sends_its_planned_examples_ahead_over_lanes_and_explores_fro
     s3.sent.clear()
     for config, reqs in p.planned:  # exploring asks nothing more
         assert [r.status for r in p.answers(config, reqs)] == [200]
+        # and what a report shows of an answer is the exchanges behind it: its configuration's, then its own
+        kept = store.evidence[(gen_key(config), reqs[0])]
+        assert [x["note"] for x in kept] == ["put_bucket_cors", "get_bucket_cors", "ahead"], kept
+        assert len({x["url"].split("/")[2].split("?")[0] for x in kept}) == 1  # all on one lane
     assert s3.sent == []
+
+
+def test_capture_sees_this_threads_exchanges_only():
+    recorder = Recorder(Redactor())
+    recorder.current = []
+    with recorder.capture() as outer:
+        recorder.add("GET", "http://h/1", [], None, status=200, note="1")
+
+        def call(i):
+            def run():
+                with recorder.capture() as mine:
+                    recorder.add("GET", f"http://h/t{i}", [], None, status=200, note=f"t{i}")
+                return [x["note"] for x in mine]
+            return run
+        assert inflight.gather([call(i) for i in range(3)]) == [["t0"], ["t1"], ["t2"]]
+    assert [x["note"] for x in outer] == ["1"]  # the pool threads' exchanges are not this thread's
 
 
 def gen_key(config):

@@ -161,10 +161,13 @@ def _run_accept_property(p: Property) -> None:
 
 
 def _put(p: Property, config: list[dict], lane, stats) -> ApiResult:
-    """PutBucketCors of one example on a lane of the property's store."""
+    """PutBucketCors of one example on a lane of the property's store (its exchange kept for a report)."""
     lane.current = None  # a refused put may also have changed what the bucket holds
     stats["PutBucketCors"] += 1
-    return put_rules(p.s3, lane.bucket, config)
+    with p.s3.recorder.capture() as sent:
+        result = put_rules(p.s3, lane.bucket, config)
+    p.evidence[config_key(config)] = sent
+    return result
 
 
 def _run_roundtrip_property(p: Property) -> None:
@@ -202,7 +205,12 @@ def _run_roundtrip_property(p: Property) -> None:
 def _put_and_get(p: Property, config: list[dict], lane, stats) -> tuple[ApiResult | None, ApiResult | None]:
     """(refusal, None), or (None, GetBucketCors's answer) once it shows the configuration or anything new (a
     server that alters a value must not cost a propagation timeout per example, and shrinking tries many)."""
-    refused = p.store.apply(config, stats, lane)
+    key = config_key(config)
+    with p.s3.recorder.capture() as sent:
+        refused = p.store.apply(config, stats, lane)
+    p.evidence[key] = sent or lane.setups.get(key, [])
+    if sent:
+        lane.setups[key] = sent
     return (refused, None) if refused is not None else (None, lane.last_get)
 
 

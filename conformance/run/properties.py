@@ -87,6 +87,7 @@ class Lane:
         self.current: str | None = None
         self.last_seen: Any = None
         self.last_get: ApiResult | None = None
+        self.setups: dict[str, list[dict]] = {}  # config_key -> the exchanges that put it in effect here
 
 
 class Answers:
@@ -104,6 +105,8 @@ class Answers:
         self.lanes = [Lane(bucket, 0)]
         self.refused: dict[str, ApiResult] = {}
         self.answers: dict[tuple[str, gen.GenRequest], tuple[Response, str]] = {}
+        # (config_key, request) -> the exchanges behind the answer: its configuration's set-up, then the request
+        self.evidence: dict[tuple[str, gen.GenRequest], list[dict]] = {}
 
     @property
     def bucket(self) -> str:
@@ -190,11 +193,22 @@ class Answers:
         missing = list(dict.fromkeys(r for r in requests if (key, r) not in self.answers))
         if not missing:
             return key not in self.refused
-        if self.apply(config, stats, lane) is not None:
+        lane = lane or self.lanes[0]
+        with self.s3.recorder.capture() as setup:
+            refused = self.apply(config, stats, lane)
+        if setup:
+            lane.setups[key] = setup
+        if refused is not None:
             return False
-        got = gather([lambda r=r: self.send(r, note, stats, lane) for r in missing])
-        for request, resp in zip(missing, got):
+
+        def ask(request: gen.GenRequest) -> tuple[Response, list[dict]]:
+            with self.s3.recorder.capture() as sent:
+                return self.send(request, note, stats, lane), sent
+
+        got = gather([lambda r=r: ask(r) for r in missing])
+        for request, (resp, sent) in zip(missing, got):
             self.answers[(key, request)] = (resp, asker)
+            self.evidence[(key, request)] = lane.setups.get(key, []) + sent
         return True
 
 
@@ -222,6 +236,7 @@ class Property:
         self.case, self.check, self.s3, self.store, self.state = case, check, s3, store, state
         self.recorder = s3.recorder
         self.cache: dict[tuple, Any] = {}
+        self.evidence: dict[str, list[dict]] = {}  # config_key -> exchanges behind a configuration-API answer
         self.stats: Counter = Counter()       # requests this case sent (explore and shrink)
         self.reused: Counter = Counter()      # answers another case asked for, by that case
         self.excluded: Counter = Counter()
@@ -333,8 +348,14 @@ class Property:
         return got
 
     def replay(self, config: list[dict], request: gen.GenRequest | None) -> Response | ApiResult | None:
-        """Send a reported example once more, uncached, as the evidence of the case (the shrink pass answered
-        it from the store): the configuration is put again, then the request is sent."""
+        """The evidence of a reported example the shrink pass answered from the store: the exchanges behind
+        that answer when they were kept, else the example sent once more, uncached (the configuration put
+        again, then the request)."""
+        key = config_key(config)
+        kept = self.store.evidence.get((key, request)) if request is not None else self.evidence.get(key)
+        if kept:
+            self.recorder.restore(kept, None)
+            return None
         self.store.forget(config)
         refused = self.apply(config)
         if refused is not None or request is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence, TypeVar
 
 from conformance.target import inflight
 from conformance.target.redact import Redactor
@@ -34,6 +35,7 @@ class Recorder:
         self.total = 0
         self._count_lock = threading.Lock()  # requests are counted from every thread of a gather
         self._pending = threading.local()
+        self._captures = threading.local()  # .lists: the capture() lists open in this thread
 
     @property
     def current(self) -> list[dict] | None:
@@ -66,8 +68,22 @@ class Recorder:
             "note": note,
             "ms": round((time.monotonic() - started) * 1000, 1) if started else None,
         }
+        for captured in getattr(self._captures, "lists", ()):
+            captured.append(exchange)
         inflight.in_order(lambda: self._keep(exchange))
         return exchange
+
+    @contextmanager
+    def capture(self) -> Iterator[list[dict]]:
+        """The exchanges this thread records inside the block (also those the evidence does not keep), so that
+        an engine can show later exactly the exchanges behind an answer it kept."""
+        lists = self._captures.__dict__.setdefault("lists", [])
+        captured: list[dict] = []
+        lists.append(captured)
+        try:
+            yield captured
+        finally:
+            lists.remove(captured)
 
     def _keep(self, exchange: dict) -> None:
         """Append an exchange to the running case's evidence, numbered in the order kept."""
@@ -123,12 +139,14 @@ class Recorder:
         for exchange in (self.current or [])[since:]:
             exchange["note"] = f"{note}: {exchange['note']}" if exchange.get("note") else note
 
-    def restore(self, exchanges: list[dict], note: str, counted: bool = False) -> None:
-        """Append exchanges kept earlier (see since, gather_apart) to the running case's evidence, noted,
-        renumbered; counted: they join the case's request count too (they were taken out of another's)."""
+    def restore(self, exchanges: list[dict], note: str | None, counted: bool = False) -> None:
+        """Append exchanges kept earlier (see since, gather_apart, capture) to the running case's evidence,
+        noted (unless note is None), renumbered; counted: they join the case's request count too (they were
+        taken out of another's)."""
         if self.current is None:
             return
-        self.current.extend({**x, "note": f"{note}: {x.get('note', '')}" if x.get("note") else note}
+        self.current.extend(dict(x) if note is None else
+                            {**x, "note": f"{note}: {x.get('note', '')}" if x.get("note") else note}
                             for x in exchanges)
         for seq, exchange in enumerate(self.current, 1):
             exchange["seq"] = seq
