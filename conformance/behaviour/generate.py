@@ -435,6 +435,12 @@ def seeded(strategy: st.SearchStrategy, fuzz_seed: int, max_examples: int, shrin
     return wrap
 
 
+def round_seed(fuzz_seed: int, number: int) -> int:
+    """The seed of a property run's later round (examples that make up for ones the server left without a
+    check): derived from the run's, so the same seed draws the same rounds."""
+    return (fuzz_seed * 1_000_003 + number) % 2**32
+
+
 def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Sequence[Any] = (),
            keep: Callable[[Any], Any] | None = None) -> list:
     """The examples a property run with this seed and budget explores, in order (explicit ones first); with keep,

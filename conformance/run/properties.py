@@ -249,8 +249,6 @@ class Property:
         self.short = 0                       # examples of the round with no check, because of the server
         self.sent_ahead: Counter = Counter()
         self.planned: list[Any] = []         # the examples of the round, drawn once, in hypothesis's order
-        self.walked: set[str] = set()        # every example walked so far (repr), and how many a round lacks
-        self.missing = 0
         self.first: dict[str, Mismatch] = {}  # explore: the first failure of each level
         # Known counterexamples (fixtures/corpus/generated.toml), replayed before any generated example.
         self.config_only = case.send.get("property") in corpus.CONFIG_ONLY
@@ -287,16 +285,13 @@ class Property:
 
         plan(example) says, without a request, what an example will ask: (group, item), rejecting it with
         reject_unless() where the property would; items of one group (one configuration) go to one lane, and
-        work(lane, items, stats) asks them. A later round takes only examples not walked yet, as many as the
-        round before had without a check. Exploring then answers from what was kept."""
+        work(lane, items, stats) asks them. Exploring then answers from what was kept."""
         seed, budget, explicit = self.round
         self.mode = "plan"
         try:
             planned = gen.sample(strategy, seed, budget, explicit=explicit, keep=lambda e: (e, plan(e)))
         finally:
             self.mode = "explore"
-        if self.walked:  # a later round: as many examples not walked yet as the last one lacked
-            planned = [p for p in planned if repr(p[0]) not in self.walked][:self.missing]
         self.planned = [example for example, _ in planned]
         groups: dict[str, list[Any]] = {}
         for _, (group, item) in planned:
@@ -522,35 +517,33 @@ class Property:
 
     def _explore(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None] | None) -> None:
         """Explore the budget in rounds. Which examples are drawn depends on the model alone, so each round's
-        can be sent ahead; an example whose every request the server left uncheckable (it refused the
-        configuration, or a preflight the model allows) is made up for by the next round: the same seed with
-        that many more examples, of which those not walked yet, so as many examples are checked as when
-        hypothesis drew replacements one by one."""
+        are drawn first and sent ahead. An example the server left without a check (it refused the
+        configuration, or a preflight the model allows) is made up for by the next round, as many examples drawn
+        with a seed derived from the run's, so the budget counts examples with a check, as when hypothesis drew
+        replacements one by one."""
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
         self.round = (seed, budget, self.known)
-        for _ in range(TOP_UP_ROUNDS + 1):
+        if ahead is None:
+            self._hypothesis(strategy, body, shrink=False)
+            return
+        for number in range(1, TOP_UP_ROUNDS + 2):
             self.short = 0
-            if ahead is None:
-                self._hypothesis(strategy, body, shrink=False)
-            else:
-                self.planned = []
-                ahead()
-                self._walk(body)
-            self.rounds.append({"examples": self.round[1], "new": len(self.planned), "without_check": self.short})
-            if not self.short or ahead is None or not self.planned:
+            self.planned = []
+            ahead()
+            self._walk(body)
+            self.rounds.append({"seed": self.round[0], "examples": len(self.planned), "without_check": self.short})
+            if not self.short:
                 break
-            self.missing = self.short
-            self.round = (seed, self.round[1] + self.short, self.known)
+            self.round = (gen.round_seed(seed, number), self.short, ())  # the shrink pass draws a round's again
 
     def _walk(self, body: Callable[[Any], None]) -> None:
         """Explore the examples the round planned, in order: the ones hypothesis would draw (their validity
         rests on the model alone), without drawing them a second time."""
-        if not self.planned and not self.walked:
+        if not self.planned and not self.rounds:
             self._observe_counts()
             self.check.precondition(False, "no generated example could be checked (every one was excluded: "
                                            f"{dict(self.excluded) or 'no answer to compare'})")
         for example in self.planned:
-            self.walked.add(repr(example))
             try:
                 self.example(lambda: body(example))
             except UnsatisfiedAssumption:  # as hypothesis would: the example does not count
@@ -562,7 +555,7 @@ class Property:
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
         for (level, what), (held, made) in self.held.items():
             if held == made:
-                extra = sum(r["new"] for r in self.rounds[1:])
+                extra = sum(r["examples"] for r in self.rounds[1:])
                 more = f", and {extra} making up for what the server left uncheckable" if extra else ""
                 self.check.that(level, True, f"{what}: held in all {made} generated examples it was checked in "
                                              f"(seed {seed}, budget {budget}{more})")
