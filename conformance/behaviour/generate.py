@@ -444,7 +444,8 @@ def round_seed(fuzz_seed: int, number: int) -> int:
 def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Sequence[Any] = (),
            keep: Callable[[Any], Any] | None = None) -> list:
     """The examples a property run with this seed and budget explores, in order (explicit ones first); with keep,
-    what keep(example) returns for each, where keep may reject an example (hypothesis.errors.UnsatisfiedAssumption) as the property would."""
+    what keep(example) returns for each, where keep may reject an example as the property would (raising
+    hypothesis.errors.UnsatisfiedAssumption)."""
     out: list = []
 
     @seeded(strategy, fuzz_seed, count, explicit=explicit)

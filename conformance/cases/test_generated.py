@@ -13,13 +13,13 @@ Budget and seed: --fuzz-examples N (0: the properties are not run and are report
 
 from __future__ import annotations
 
-
 from conformance.behaviour import generate as gen
 from conformance.behaviour.tables import cases
 from conformance.behaviour.checks import Check
 from conformance.behaviour.cors import (ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, check_actual, check_allowed_headers,
                                         check_preflight)
-from conformance.run.properties import Answers, reject_unless, Property, config_key, fuzz_enabled, shared_store, summary
+from conformance.run.properties import (Answers, Property, config_key, fuzz_enabled, reject_unless, shared_store,
+                                        summary)
 from conformance.target.http import ApiResult, Response
 from conformance.cases.steps import LIST_MEMBERS, as_multisets, put_rules
 
