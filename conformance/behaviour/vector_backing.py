@@ -4,6 +4,7 @@ tests/test_aws_vectors.py runs every vector through conformance/behaviour/model.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -202,9 +203,16 @@ def _named(vector: Vector, source: str) -> bool:
 def backing_vectors(source: str, pool: tuple[Vector, ...] | None = None) -> list[Vector]:
     """The vectors behind a case source: those it names (LS-SNAP "key", LS-TEST test_x) and those whose facts
     back a spec row it cites."""
+    if pool is None:
+        return list(_backing_all(source))
     cited = citations(source)
-    return [v for v in (vectors() if pool is None else pool)
-            if _named(v, source) or any(backs(f, cited) for f in v.facts)]
+    return [v for v in pool if _named(v, source) or any(backs(f, cited) for f in v.facts)]
+
+
+@functools.lru_cache(maxsize=None)
+def _backing_all(source: str) -> tuple[Vector, ...]:
+    """backing_vectors against every shipped vector, once per source (each record asks twice)."""
+    return tuple(backing_vectors(source, vectors()))
 
 
 def backing(source: str) -> str:

@@ -40,12 +40,16 @@ def document_of_size(size: int) -> tuple[str, list[dict[str, Any]]]:
     size is the only limit it can hit (it stays far below 100 rules)."""
     rules: list[dict[str, Any]] = []
     n = 0
+    length = len(cors_xml([]).encode())  # kept as the document grows (ASCII only), not serialised each time
     while True:
         if not rules or len(rules[-1]["AllowedOrigins"]) == 20:
             rules.append({"AllowedOrigins": [], "AllowedMethods": ["GET"]})
-        rules[-1]["AllowedOrigins"].append(f"https://o{n:05d}.example.com")
+            length += len(rule_xml({"AllowedMethods": ["GET"]}))
+        origin = f"https://o{n:05d}.example.com"
+        rules[-1]["AllowedOrigins"].append(origin)
+        length += len(f"<AllowedOrigin>{origin}</AllowedOrigin>")
         n += 1
-        if len(cors_xml(rules).encode()) > size - 150:
+        if length > size - 150:
             break
     missing = size - len(cors_xml(rules).encode())
     last = rules[-1]["AllowedOrigins"]
