@@ -55,7 +55,6 @@ class SharedConfigs:
             self.s3.recorder.restore(exchanges, "shared setup", counted=True)
         return self.ready[key]
 
-
     def _send_ahead(self) -> None:
         """Send the planned requests of every case whose configuration is ready, together (S3.send_ahead)."""
         calls, later = [], []

@@ -86,7 +86,7 @@ def _run_preflight_property(p: Property, prop: str) -> None:
             scratch, counts = _preflight_checks(prop, p.case, expected, resp, request)
             if not counts:
                 p.exclude("the server refused a preflight the model allows (GEN-PRE-STATUS-001's concern)",
-                          by_server=1)
+                          by_server=True)
                 continue
             p.judge(scratch, p.detail(config, request, expected, resp), exact=not expected.open_questions)
 
@@ -177,7 +177,7 @@ def _run_roundtrip_property(p: Property) -> None:
         _, got = p.remember(("roundtrip", config_key(config)), lambda: _put_and_get(p, config, p.store.lanes[0],
                                                                                     p.stats))
         if got is None:
-            p.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=1)
+            p.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=True)
             return
         rules = got.data.get("CORSRules", []) if got.ok else None
         scratch = Check(p.case)
@@ -205,12 +205,8 @@ def _run_roundtrip_property(p: Property) -> None:
 def _put_and_get(p: Property, config: list[dict], lane, stats) -> tuple[ApiResult | None, ApiResult | None]:
     """(refusal, None), or (None, GetBucketCors's answer) once it shows the configuration or anything new (a
     server that alters a value must not cost a propagation timeout per example, and shrinking tries many)."""
-    key = config_key(config)
-    with p.s3.recorder.capture() as sent:
-        refused = p.store.apply(config, stats, lane)
-    p.evidence[key] = sent or lane.setups.get(key, [])
-    if sent:
-        lane.setups[key] = sent
+    refused = p.store.apply(config, stats, lane)
+    p.evidence[config_key(config)] = lane.setups.get(config_key(config), [])
     return (refused, None) if refused is not None else (None, lane.last_get)
 
 

@@ -113,11 +113,6 @@ class Answers:
         """The bucket the property's own requests go to (lane 0)."""
         return self.lanes[0].bucket
 
-    @property
-    def last_get(self) -> ApiResult | None:
-        """GetBucketCors's last answer on lane 0."""
-        return self.lanes[0].last_get
-
     def buckets(self) -> list[str]:
         """Every bucket of the store."""
         return [lane.bucket for lane in self.lanes]
@@ -139,13 +134,18 @@ class Answers:
         """Put the configuration on the lane (lane 0 by default) unless it is in effect, and poll until
         GetBucketCors shows it, or shows anything other than the previous one (a server that alters values must
         not cost a timeout per example). Returns the server's refusal when it refuses the configuration, else
-        None. Requests sent are counted in stats."""
+        None. Requests sent are counted in stats; their exchanges are kept in lane.setups."""
         lane = lane or self.lanes[0]
         key = config_key(config)
         if key in self.refused:
             return self.refused[key]
         if key == lane.current:
             return None
+        with self.s3.recorder.capture() as lane.setups[key]:
+            return self._put_in_effect(config, key, lane, stats)
+
+    def _put_in_effect(self, config: list[dict], key: str, lane: Lane, stats: Counter) -> ApiResult | None:
+        """apply()'s requests: the put, then the poll."""
         lane.current = None
         put = put_rules(self.s3, lane.bucket, config)
         stats["PutBucketCors"] += 1
@@ -194,11 +194,7 @@ class Answers:
         if not missing:
             return key not in self.refused
         lane = lane or self.lanes[0]
-        with self.s3.recorder.capture() as setup:
-            refused = self.apply(config, stats, lane)
-        if setup:
-            lane.setups[key] = setup
-        if refused is not None:
+        if self.apply(config, stats, lane) is not None:
             return False
 
         def ask(request: gen.GenRequest) -> tuple[Response, list[dict]]:
@@ -245,7 +241,7 @@ class Property:
         self.mode = "explore"                # or "plan", or the level being shrunk: "MUST", "SHOULD"
         self.round: tuple[int, int, Sequence] = (state.fuzz_seed, state.fuzz_examples, ())  # seed, budget, explicit
         self.rounds: list[dict[str, int]] = []
-        self.uncheckable = 0                 # checks (requests, or configurations) the server left uncheckable
+        self.uncheckable = 0                 # exclusions the server's answers caused
         self.short = 0                       # examples of the round with no check, because of the server
         self.sent_ahead: Counter = Counter()
         self.planned: list[Any] = []         # the examples of the round, drawn once, in hypothesis's order
@@ -315,8 +311,7 @@ class Property:
                 self.stats.update(stats)
         finally:
             self.recorder.trim(start, KEPT_EXCHANGES)
-        for what, n in (("examples", len(planned)), ("configurations", len(groups))):
-            self.sent_ahead[what] += n
+        self.sent_ahead.update(examples=len(planned), configurations=len(groups))
 
     def ahead_answers(self, strategy, plan: Callable[[Any], tuple[list[dict], list[gen.GenRequest]]]) -> None:
         """ahead() for properties that ask requests under a configuration (answers kept in the store)."""
@@ -338,7 +333,7 @@ class Property:
         is counted as excluded, not rejected, so which examples are drawn never depends on the server."""
         got = self.answers(config, requests)
         if got is None:
-            self.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=len(requests))
+            self.exclude("configuration refused by the server (GEN-CFG-001's concern)", by_server=True)
             return []
         return got
 
@@ -371,9 +366,9 @@ class Property:
         reject_unless(wanted)
         return wanted
 
-    def exclude(self, why: str, by_server: int = 0) -> None:
-        """Count an excluded example or request (counted in the explore pass only); by_server: how many checks
-        the server's answer left uncheckable (the model alone would have made them)."""
+    def exclude(self, why: str, by_server: bool = False) -> None:
+        """Count an excluded example or request (counted in the explore pass only); by_server: the server's
+        answer left it without a check (the model alone would have checked it)."""
         if self.mode == "explore":
             self.excluded[why] += 1
             self.uncheckable += by_server
@@ -486,9 +481,9 @@ class Property:
             return found
         return []
 
-    def run(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None] | None = None) -> None:
-        """Send the planned examples ahead (if given), explore the budget, shrink the worst failure, record
-        verdict, seed, counts and reproducer."""
+    def run(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None]) -> None:
+        """Explore the budget, each round's planned examples sent ahead (ahead: ahead() or ahead_answers() of
+        this property), shrink the worst failure, record verdict, seed, counts and reproducer."""
         state, check = self.state, self.check
         check.observe("seed", state.fuzz_seed)
         check.observe("examples", state.fuzz_examples)
@@ -497,7 +492,7 @@ class Property:
         check.observe("reproduce", f"pytest --case {self.case.id} --fuzz-seed {state.fuzz_seed} "
                                    f"--fuzz-examples {state.fuzz_examples} --target {self.s3.target.name}")
         try:
-            self._explore(strategy, body, ahead)
+            self._explore(body, ahead)
             self._record_held()
             level = "MUST" if "MUST" in self.first else "SHOULD" if "SHOULD" in self.first else None
             if level is None:
@@ -515,7 +510,7 @@ class Property:
         finally:
             self._observe_counts()
 
-    def _explore(self, strategy, body: Callable[[Any], None], ahead: Callable[[], None] | None) -> None:
+    def _explore(self, body: Callable[[Any], None], ahead: Callable[[], None]) -> None:
         """Explore the budget in rounds. Which examples are drawn depends on the model alone, so each round's
         are drawn first and sent ahead. An example the server left without a check (it refused the
         configuration, or a preflight the model allows) is made up for by the next round, as many examples drawn
@@ -523,9 +518,6 @@ class Property:
         replacements one by one."""
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
         self.round = (seed, budget, self.known)
-        if ahead is None:
-            self._hypothesis(strategy, body, shrink=False)
-            return
         for number in range(1, TOP_UP_ROUNDS + 2):
             self.short = 0
             self.planned = []
@@ -553,10 +545,10 @@ class Property:
         """What was checked: each check that held in every example it was made in, with the number of examples
         (a check that failed somewhere is recorded with the failing example instead)."""
         seed, budget = self.state.fuzz_seed, self.state.fuzz_examples
+        extra = sum(r["examples"] for r in self.rounds[1:])
+        more = f", and {extra} making up for what the server left uncheckable" if extra else ""
         for (level, what), (held, made) in self.held.items():
             if held == made:
-                extra = sum(r["examples"] for r in self.rounds[1:])
-                more = f", and {extra} making up for what the server left uncheckable" if extra else ""
                 self.check.that(level, True, f"{what}: held in all {made} generated examples it was checked in "
                                              f"(seed {seed}, budget {budget}{more})")
 

@@ -262,18 +262,16 @@ class S3:
 
         wrong_secret signs with a secret key that is not the account's, so the server must refuse it (403).
         A request sent ahead with the same arguments (send_ahead) answers instead."""
-        if self._ahead:
-            kept = self._ahead.get(_request_key(method, bucket, key, query=query, headers=headers, body=body,
-                                                sign=sign, content_md5=content_md5, note=note, url=url,
-                                                wrong_secret=wrong_secret))
-            if kept:
-                answer, exchanges = kept.pop(0)
-                inflight.in_order(lambda: self.recorder.restore(exchanges, "sent ahead", counted=True))
-                if isinstance(answer, BaseException):
-                    raise answer
-                return answer
-        return self._request_now(method, bucket, key, query=query, headers=headers, body=body, sign=sign,
-                                 content_md5=content_md5, note=note, url=url, wrong_secret=wrong_secret)
+        call = {"method": method, "bucket": bucket, "key": key, "query": query, "headers": headers, "body": body,
+                "sign": sign, "content_md5": content_md5, "note": note, "url": url, "wrong_secret": wrong_secret}
+        kept = self._ahead.get(_request_key(**call)) if self._ahead else None
+        if kept:
+            answer, exchanges = kept.pop(0)
+            inflight.in_order(lambda: self.recorder.restore(exchanges, "sent ahead", counted=True))
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+        return self._request_now(**call)
 
     def _request_now(self, method: str, bucket: str | None = None, key: str | None = None, *,
                      query: str | None = None, headers: dict[str, str] | None = None, body: bytes | None = None,
