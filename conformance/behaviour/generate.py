@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Unsatisfiable, UnsatisfiedAssumption
 
 from conformance.behaviour import model
 from conformance.behaviour.cors import PROBE_KEY
@@ -441,19 +441,36 @@ def round_seed(fuzz_seed: int, number: int) -> int:
     return (fuzz_seed * 1_000_003 + number) % 2**32
 
 
+_DRAWN: dict[tuple, list] = {}  # (memo, seed, count) -> what sample() kept of hypothesis's draws
+
+
 def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Sequence[Any] = (),
-           keep: Callable[[Any], Any] | None = None) -> list:
+           keep: Callable[[Any], Any] | None = None, memo: Hashable | None = None) -> list:
     """The examples a property run with this seed and budget explores, in order (explicit ones first); with keep,
     what keep(example) returns for each, where keep may reject an example as the property would (raising
-    hypothesis.errors.UnsatisfiedAssumption)."""
+    hypothesis.errors.UnsatisfiedAssumption).
+
+    memo names strategy and keep together (equal memos: equal strategies, keeps that return and reject alike): a
+    process draws each memo's examples of a seed and budget once, as several properties draw the same. Hypothesis's
+    draws do not depend on the explicit examples, which run first, so only the draws are kept."""
+    kept = []
+    for value in explicit:
+        try:  # an explicit example the property rejects is skipped, as hypothesis skips it
+            kept.append(value if keep is None else keep(value))
+        except UnsatisfiedAssumption:
+            continue
+    if memo is not None and (memo, fuzz_seed, count) in _DRAWN:
+        return kept + _DRAWN[(memo, fuzz_seed, count)]
     out: list = []
 
-    @seeded(strategy, fuzz_seed, count, explicit=explicit)
+    @seeded(strategy, fuzz_seed, count)
     def collect(example):
         out.append(example if keep is None else keep(example))
 
     try:
         collect()
     except Unsatisfiable:  # every example rejected: nothing to explore
-        return []
-    return out
+        out = []
+    if memo is not None:
+        _DRAWN[(memo, fuzz_seed, count)] = out
+    return kept + list(out)
