@@ -96,7 +96,7 @@ def _scrub_text(text: str) -> str:
 def normalise_record(record: dict) -> dict:
     """A case record with what may differ between equivalent runs (names, IDs, times, workers, and the
     set-up of per-worker shared buckets, which lands in whichever case runs first, ListBuckets listings, how
-    often a poll repeated itself, whether a request was sent ahead: xdist workers send nothing ahead) normalised
+    often a poll repeated itself, whether a request was sent or a case run ahead: xdist workers do neither) normalised
     away."""
     exchanges = [_listing_masked(_when_unsaid(x)) for x in record.get("exchanges", [])
                  if not (x.get("note") or "").startswith("shared setup")]
@@ -110,7 +110,7 @@ def normalise_record(record: dict) -> dict:
     return {**out, "exchanges": kept}
 
 
-_AHEAD = re.compile(r"^(sent|created) ahead(: |$)")
+_AHEAD = re.compile(r"^(sent|created|run) ahead(: |$)")
 
 
 def _when_unsaid(exchange: dict) -> dict:

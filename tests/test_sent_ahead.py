@@ -139,6 +139,39 @@ def test_planned_examples_are_the_ones_hypothesis_explores():
     assert repr(planned) == repr(explored) and len(planned) >= 30
 
 
+def test_properties_that_draw_alike_draw_once_and_keep_their_own_explicit_examples():
+    """Drawing is most of a property's CPU; eight properties draw the same examples, so a process draws them once."""
+    strategy = gen.scenarios("preflight", aim=True)
+    kept: list = []
+
+    def keep(example):
+        kept.append(example)
+        return example
+
+    first = gen.sample(strategy, 11, 20, keep=keep, memo=("test", "alike"))
+    drawn = len(kept)
+    known = first[3]
+    again = gen.sample(gen.scenarios("preflight", aim=True), 11, 20, explicit=[known], keep=keep,
+                       memo=("test", "alike"))
+    assert len(kept) == drawn + 1  # only the explicit example was kept anew, nothing drawn
+    assert again == [known] + first
+    # what hypothesis explores with the explicit example first, drawing afresh
+    assert repr(gen.sample(gen.scenarios("preflight", aim=True), 11, 20, explicit=[known])) == repr(again)
+
+
+def test_planned_work_is_shared_out_so_every_lane_has_about_as_much():
+    from conformance.run.properties import balance
+
+    groups = list("abcdefg")
+    costs = [9, 1, 1, 1, 5, 4, 0]
+    shares = balance(groups, costs, 3)
+    loads = [sum(costs[groups.index(g)] for g in share) for share in shares]
+    assert sorted(g for share in shares for g in share) == groups  # every group once
+    assert max(loads) == 9 and sorted(loads) == [6, 6, 9]
+    assert all(share == sorted(share) for share in shares)  # in the order drawn
+    assert balance(["a"], [3], 1) == [["a"]]
+
+
 class _LaneS3:
     """Just enough of S3 for an Answers store with lanes: per-bucket rules, every configuration accepted."""
 
@@ -220,3 +253,27 @@ def gen_key(config):
     from conformance.run.properties import config_key
 
     return config_key(config)
+
+
+def test_cases_alone_on_their_bucket_run_ahead_and_keep_their_outcome_checks_and_evidence(suite, monkeypatch):
+    """CFG cases touch only a bucket of their own: they run ahead, together, and each record is what running it in
+    its turn gives (a 5xx the server gave, raised in its turn, included); VAL's rejected cases share a bucket and
+    run in their turn."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # the run under test has no workers (an xdist
+    # worker runs each case in its turn), also when this project test runs in one
+    result, results = suite("--case", "CFG-REP-*", "--case", "CFG-NB-001", "--case", "CFG-RT-007",
+                            "--case", "VAL-AGE-*", "--expectations", "none")
+    records = {c["id"]: c for c in results["cases"]}
+    for case_id in ("CFG-REP-001", "CFG-REP-002", "CFG-REP-003", "CFG-RT-007"):
+        notes = [x["note"] for x in records[case_id]["exchanges"]]
+        assert notes[0] == "created ahead: boto3 CreateBucket", notes
+        assert notes[1:] and all(n.startswith("run ahead: ") for n in notes[1:]), notes
+        assert records[case_id]["http_requests"] == len(notes)
+        assert records[case_id]["checks"], case_id
+    assert records["CFG-REP-001"]["outcome"] == "pass"
+    failed = records["CFG-RT-007"]  # moto answers 500 to one of its requests: a verdict, raised in its turn
+    assert failed["outcome"] == "fail" and failed["server_error"]["status"] == 500
+    assert [x["note"] for x in records["CFG-NB-001"]["exchanges"]] == ["run ahead: boto3 GetBucketCors"]
+    assert not any(x["note"].startswith("run ahead") for x in records["VAL-AGE-002"]["exchanges"])
+    accepted = [x["note"] for x in records["VAL-AGE-001"]["exchanges"]]
+    assert accepted[0] == "created ahead: boto3 CreateBucket" and accepted[1].startswith("run ahead: ")

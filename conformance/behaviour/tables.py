@@ -166,14 +166,17 @@ def registry() -> Registry:
 
 
 def cases(*patterns: str, where: Callable[[Case], bool] | None = None,
-          ahead: Callable | None = None) -> pytest.MarkDecorator:
+          ahead: Callable | None = None, alone: bool = False) -> pytest.MarkDecorator:
     """Parametrize a test function with the cases whose IDs match the patterns (argument name: case); ahead:
     plan(case, bucket, s3) -> S3.request's keyword arguments for requests the case sends to its configured
-    bucket that change nothing, which the run may send ahead with the other cases' (conformance/cases/setups.py)."""
+    bucket that change nothing, which the run may send ahead with the other cases' (conformance/cases/setups.py);
+    alone: each case touches only a bucket of its own, so the run may run it ahead, beside the others
+    (conformance/cases/run_ahead.py)."""
     selected = [c for c in registry().select(list(patterns)) if where is None or where(c)]
     if not selected:
         raise SuiteUsageError(f"no case matches {', '.join(patterns)}")
     extra = [pytest.mark.sent_ahead.with_args(ahead)] if ahead is not None else []
+    extra += [pytest.mark.run_ahead] if alone else []
     params = [pytest.param(c, id=c.id, marks=[getattr(pytest.mark, c.level.lower()), pytest.mark.area(c.area),
                                               *extra])
               for c in selected]

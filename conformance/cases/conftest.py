@@ -6,6 +6,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from conformance.cases.run_ahead import RUN_AHEAD, RunAhead
 from conformance.cases.setups import Refused, SharedConfigs
 from conformance.target.buckets import Buckets, worker_id
 from conformance.behaviour.checks import Check
@@ -51,16 +52,44 @@ def buckets(s3: S3, s3cors: State) -> Iterator[Buckets]:
 
 
 @pytest.fixture
-def bucket(buckets: Buckets, _ahead: dict) -> Iterator[str]:
+def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S3, s3cors: State) -> Iterator[str]:
     """A new, empty bucket for one configuration under test; removed when the case ends. Without xdist
     workers, the first such case creates the session's new buckets together (each keeps its creation's
-    evidence)."""
+    evidence), and runs the cases that touch only their own bucket (conformance/cases/run_ahead.py)."""
     if _ahead["buckets"] > 1:
-        buckets.reserve(_ahead["buckets"] - 1)
+        buckets.reserve(_ahead["buckets"])
         _ahead["buckets"] = 0
-    name = buckets.take()
+        _ahead["alone"].run(s3, buckets, {"s3": s3, "target": s3cors.target,
+                                          "poll": lambda fetch, done: _poll(fetch, done, s3cors.propagation_timeout)})
+    ran = _ahead["alone"].ran_by(_case_of(request))
+    if ran is not None and ran.bucket is not None:
+        s3.recorder.restore(ran.created, "created ahead", counted=True)
+        name = ran.bucket
+    else:
+        name = buckets.take()
     yield name
     buckets.discard(name)
+
+
+def _case_of(request: pytest.FixtureRequest):
+    callspec = getattr(request.node, "callspec", None)
+    return callspec.params.get("case") if callspec is not None else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    """A case that ran ahead is not called again: what it did then becomes its outcome, checks and evidence."""
+    alone = pyfuncitem.config.stash.get(RUN_AHEAD, None)
+    ran = alone.finish(pyfuncitem) if alone is not None else None
+    if ran is None:
+        return None
+    recorder = state_of(pyfuncitem.config).recorder
+    if recorder is not None:
+        recorder.restore(ran.exchanges, "run ahead", counted=True)
+    pyfuncitem.stash[CHECK] = ran.check
+    if ran.error is not None:
+        raise ran.error
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +111,10 @@ def _shared_setup(s3: S3, make: Callable):
 
 
 @pytest.fixture
-def missing_bucket(buckets: Buckets) -> str:
+def missing_bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict) -> str:
     """A name of this run that no bucket has (never created)."""
-    return buckets.next_name()
+    ran = _ahead["alone"].ran_by(_case_of(request))
+    return ran.missing if ran is not None and ran.missing is not None else buckets.next_name()
 
 
 @pytest.fixture
@@ -115,7 +145,7 @@ def _ahead(request: pytest.FixtureRequest) -> dict:
     configurations (set up together at the first that needs one), the preflights cases plan to send to them
     (sent together once they are set up) and how many new buckets (created together)."""
     if worker_id() != "main":
-        return {"configs": [], "preflights": [], "buckets": 0}
+        return {"configs": [], "preflights": [], "buckets": 0, "alone": RunAhead([])}
     configs, preflights, new = {}, [], 0
     for item in request.session.items:
         names = getattr(item, "fixturenames", ())
@@ -127,7 +157,8 @@ def _ahead(request: pytest.FixtureRequest) -> dict:
             if marker is not None:
                 preflights.append((key, case, marker.args[0]))
         new += "bucket" in names
-    return {"configs": list(configs.items()), "preflights": preflights, "buckets": new}
+    alone = request.config.stash[RUN_AHEAD] = RunAhead(request.session.items)
+    return {"configs": list(configs.items()), "preflights": preflights, "buckets": new, "alone": alone}
 
 
 @pytest.fixture(scope="session")

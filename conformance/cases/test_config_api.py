@@ -9,12 +9,12 @@ from conformance.cases.steps import (LIST_MEMBERS, MEMBERS, as_multisets, check_
                                get_rules, put_rules)
 
 
-@cases("CFG-GET-001")
+@cases("CFG-GET-001", alone=True)
 def test_get_never_configured(case, check, s3, bucket):
     check_error(check, get_rules(s3, bucket), case.expect, what="GetBucketCors without configuration")
 
 
-@cases("CFG-RT-001")
+@cases("CFG-RT-001", alone=True)
 def test_round_trip_every_member(case, check, s3, bucket, poll):
     sent = case.send["rules"]
     put = put_rules(s3, bucket, sent)
@@ -32,7 +32,7 @@ def test_round_trip_every_member(case, check, s3, bucket, poll):
             check.must(want == have, member, want, have)
 
 
-@cases("CFG-RT-002")
+@cases("CFG-RT-002", alone=True)
 def test_round_trip_value_order(case, check, s3, bucket, poll):
     sent = case.send["rules"]
     check.require(put_rules(s3, bucket, sent).ok, "PutBucketCors accepted")
@@ -44,7 +44,7 @@ def test_round_trip_value_order(case, check, s3, bucket, poll):
                      sent[0][member], rules[0].get(member))
 
 
-@cases("CFG-RT-003")
+@cases("CFG-RT-003", alone=True)
 def test_round_trip_rule_order(case, check, s3, bucket, poll):
     sent = case.send["rules"]
     check.require(put_rules(s3, bucket, sent).ok, "PutBucketCors accepted")
@@ -56,7 +56,7 @@ def test_round_trip_rule_order(case, check, s3, bucket, poll):
                sent, got.data.get("CORSRules"))
 
 
-@cases("CFG-RT-004", "CFG-RT-005", "CFG-RT-007", "CFG-RT-008")
+@cases("CFG-RT-004", "CFG-RT-005", "CFG-RT-007", "CFG-RT-008", alone=True)
 def test_round_trip_values_kept(case, check, s3, bucket, poll):
     sent = case.send["rules"]
     put = put_rules(s3, bucket, sent)
@@ -71,7 +71,7 @@ def test_round_trip_values_kept(case, check, s3, bucket, poll):
                        sent[0][member], have)
 
 
-@cases("CFG-RT-006")
+@cases("CFG-RT-006", alone=True)
 def test_round_trip_absent_members(case, check, s3, bucket, poll):
     sent = case.send["rules"]
     check.require(put_rules(s3, bucket, sent).ok, "PutBucketCors accepted")
@@ -82,7 +82,7 @@ def test_round_trip_absent_members(case, check, s3, bucket, poll):
         check.should(member not in rules[0], f"{member} absent", "absent", rules[0].get(member))
 
 
-@cases("CFG-REP-001")
+@cases("CFG-REP-001", alone=True)
 def test_second_put_replaces(case, check, s3, bucket, poll):
     configure(s3, check, bucket, case.setup["rules"])
     new = case.send["rules"]
@@ -93,7 +93,7 @@ def test_second_put_replaces(case, check, s3, bucket, poll):
                new, got.data.get("CORSRules"))
 
 
-@cases("CFG-REP-002")
+@cases("CFG-REP-002", alone=True)
 def test_replacement_changes_preflight(case, check, s3, bucket, poll):
     e = case.send
     configure(s3, check, bucket, case.setup["rules"])
@@ -108,7 +108,7 @@ def test_replacement_changes_preflight(case, check, s3, bucket, poll):
     check.must(new.status == 200, "preflight the new rule allows succeeds", 200, new.status)
 
 
-@cases("CFG-REP-003")
+@cases("CFG-REP-003", alone=True)
 def test_rejected_put_keeps_configuration(case, check, s3, bucket, poll):
     kept = case.setup["rules"]
     configure(s3, check, bucket, kept, poll=poll)
@@ -120,7 +120,7 @@ def test_rejected_put_keeps_configuration(case, check, s3, bucket, poll):
                kept, got.data.get("CORSRules"))
 
 
-@cases("CFG-DEL-001")
+@cases("CFG-DEL-001", alone=True)
 def test_delete_configured(case, check, s3, bucket):
     configure(s3, check, bucket, case.setup["rules"])
     result = delete_config(s3, bucket)
@@ -128,7 +128,7 @@ def test_delete_configured(case, check, s3, bucket):
     check.should(result.status == 204, "status 204 No Content", 204, result.status)
 
 
-@cases("CFG-DEL-002")
+@cases("CFG-DEL-002", alone=True)
 def test_get_after_delete(case, check, s3, bucket, poll):
     configure(s3, check, bucket, case.setup["rules"])
     check.require(delete_config(s3, bucket).ok, "DeleteBucketCors succeeds")
@@ -136,7 +136,7 @@ def test_get_after_delete(case, check, s3, bucket, poll):
     check_error(check, got, case.expect, what="GetBucketCors after delete")
 
 
-@cases("CFG-DEL-003")
+@cases("CFG-DEL-003", alone=True)
 def test_preflight_after_delete(case, check, s3, bucket, poll):
     send = case.send
     configure(s3, check, bucket, case.setup["rules"])
@@ -150,7 +150,7 @@ def test_preflight_after_delete(case, check, s3, bucket, poll):
                  after.cors_headers())
 
 
-@cases("CFG-DEL-004")
+@cases("CFG-DEL-004", alone=True)
 def test_delete_never_configured(case, check, s3, bucket):
     result = delete_config(s3, bucket)
     check.must(result.ok, "DeleteBucketCors without configuration succeeds", "2xx",
@@ -158,7 +158,7 @@ def test_delete_never_configured(case, check, s3, bucket):
     check.should(result.status == 204, "status 204 No Content", 204, result.status)
 
 
-@cases("CFG-DEL-005")
+@cases("CFG-DEL-005", alone=True)
 def test_delete_twice(case, check, s3, bucket):
     configure(s3, check, bucket, case.setup["rules"])
     first, second = delete_config(s3, bucket), delete_config(s3, bucket)
@@ -167,11 +167,11 @@ def test_delete_twice(case, check, s3, bucket):
     check.should(second.status == 204, "second status 204", 204, second.status)
 
 
-@cases("CFG-NB-001")
+@cases("CFG-NB-001", alone=True)
 def test_get_missing_bucket(case, check, s3, missing_bucket):
     check_error(check, get_rules(s3, missing_bucket), case.expect, what="GetBucketCors on a missing bucket")
 
 
-@cases("CFG-NB-002")
+@cases("CFG-NB-002", alone=True)
 def test_delete_missing_bucket(case, check, s3, missing_bucket):
     check_error(check, delete_config(s3, missing_bucket), case.expect, what="DeleteBucketCors on a missing bucket")

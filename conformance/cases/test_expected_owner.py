@@ -40,7 +40,7 @@ def check_refusal(check, case, result) -> None:
         check.should(result.message == e["message"], "error message", e["message"], result.message)
 
 
-@cases("EBO-PUT-*")
+@cases("EBO-PUT-*", alone=True)
 def test_put_with_expected_owner(case, check, s3, target, bucket, poll):
     owner = owner_value(case.send["owner"], target)
     configure(s3, check, bucket, RULES_A, poll=poll)
@@ -59,7 +59,7 @@ def test_put_with_expected_owner(case, check, s3, target, bucket, poll):
                    "the new configuration is applied", RULES_B, got.data.get("CORSRules"))
 
 
-@cases("EBO-GET-*")
+@cases("EBO-GET-*", alone=True)
 def test_get_with_expected_owner(case, check, s3, target, bucket, poll):
     owner = owner_value(case.send["owner"], target)
     configure(s3, check, bucket, RULES_A, poll=poll)
@@ -73,7 +73,7 @@ def test_get_with_expected_owner(case, check, s3, target, bucket, poll):
                    "the configuration is returned", RULES_A, result.data.get("CORSRules"))
 
 
-@cases("EBO-DEL-*")
+@cases("EBO-DEL-*", alone=True)
 def test_delete_with_expected_owner(case, check, s3, target, bucket, poll):
     owner = owner_value(case.send["owner"], target)
     configure(s3, check, bucket, RULES_A, poll=poll)

@@ -62,6 +62,7 @@ MARKERS = [
     "info: an INFO case (observed, never failing)",
     "area(name): the conformance area of a case",
     "sent_ahead(plan): plan(case, bucket, s3) gives requests the case sends that may be sent ahead",
+    "run_ahead: the case touches only a bucket of its own, so it may run ahead, beside other cases",
 ]
 
 

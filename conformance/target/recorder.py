@@ -36,6 +36,7 @@ class Recorder:
         self._count_lock = threading.Lock()  # requests are counted from every thread of a gather
         self._pending = threading.local()
         self._captures = threading.local()  # .lists: the capture() lists open in this thread
+        self._apart = False  # in gather_apart: exchanges kept for another case are shown (on_exchange) there
 
     @property
     def current(self) -> list[dict] | None:
@@ -91,7 +92,7 @@ class Recorder:
             self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
-            if self.on_exchange is not None:
+            if self.on_exchange is not None and not self._apart:
                 self.on_exchange(exchange)
 
     # botocore event handlers: one before-send and one response-received per attempt.
@@ -145,6 +146,7 @@ class Recorder:
         taken out of another's)."""
         if self.current is None:
             return
+        start = len(self.current)
         self.current.extend(dict(x) if note is None else
                             {**x, "note": f"{note}: {x.get('note', '')}" if x.get("note") else note}
                             for x in exchanges)
@@ -152,6 +154,9 @@ class Recorder:
             exchange["seq"] = seq
         if counted:
             self.case_requests += len(exchanges)
+        if self.on_exchange is not None and counted:  # shown where they count, not where they were sent
+            for exchange in self.current[start:]:
+                self.on_exchange(exchange)
 
     def gather_apart(self, calls: Sequence[Callable[[], T]]) -> list[tuple[T, list[dict]]]:
         """inflight.gather(calls), with each call's exchanges taken out of the running case's evidence (and its
@@ -166,7 +171,11 @@ class Recorder:
                 return result, bounds
             return run
 
-        done = inflight.gather([apart(call) for call in calls])
+        self._apart, outer = True, self._apart
+        try:
+            done = inflight.gather([apart(call) for call in calls])
+        finally:
+            self._apart = outer
         if self.current is None or not done or any(len(bounds) != 2 for _, bounds in done):
             return [(result, []) for result, _ in done]  # no case, or inside another gather: left in place
         first, last = done[0][1][0], done[-1][1][1]
