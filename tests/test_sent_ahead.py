@@ -217,7 +217,7 @@ def test_a_property_sends_its_planned_examples_ahead_over_lanes_and_explores_fro
     p.round = (3, 20, ())
     try:
         inflight.set_limit(4)
-        p.ahead(strategy, lambda e: (gen_key(e[0]), e), lambda lane, items, stats: store.fill(
+        p.ahead(gen.Draw(strategy, lambda e: (gen_key(e[0]), e), None), lambda lane, items, stats: store.fill(
             items[0][0], [r for _, rs in items for r in rs], case.id, "ahead", stats, lane))
     finally:
         inflight.set_limit(inflight.DEFAULT_CONCURRENCY)

@@ -9,6 +9,7 @@ property bodies of conformance/cases/test_generated.py.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
@@ -442,6 +443,52 @@ def round_seed(fuzz_seed: int, number: int) -> int:
 
 
 _DRAWN: dict[tuple, list] = {}  # (memo, seed, count) -> what sample() kept of hypothesis's draws
+_drawing: threading.Thread | None = None  # draw_ahead()'s thread, until sample() has waited for it
+
+
+@dataclass(frozen=True)
+class Draw:
+    """What a property draws (strategy) and what each example will ask (plan(example) -> (group, item), pure:
+    the model alone decides, rejecting an example as the property would), under a name (memo) that equal draws
+    share."""
+
+    strategy: st.SearchStrategy
+    plan: Callable[[Any], tuple[str, Any]]
+    memo: Hashable
+
+    def keep(self, example: Any) -> tuple[Any, tuple[str, Any]]:
+        """What sample() keeps of an example: the example and its plan."""
+        return example, self.plan(example)
+
+
+def planned(draw: Draw, fuzz_seed: int, count: int, explicit: Sequence[Any] = ()) -> list[tuple[Any, Any]]:
+    """sample() of a Draw: (example, plan) for each example a property run with this seed and budget explores."""
+    return sample(draw.strategy, fuzz_seed, count, explicit=explicit, keep=draw.keep, memo=draw.memo)
+
+
+def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int) -> None:
+    """Draw these in a thread, now, while the run's other cases wait for their answers (drawing is CPU, theirs
+    is waiting); sample() waits for the thread before it draws anything. A draw that fails is drawn again by
+    the property that asks for it, which then reports the problem."""
+    global _drawing
+    _wait_for_draws()
+
+    def run() -> None:
+        for draw in draws:
+            try:
+                planned(draw, fuzz_seed, count)
+            except Exception:  # noqa: BLE001 - the property draws it again and says what went wrong
+                continue
+
+    _drawing = threading.Thread(target=run, name="s3cors-draw-ahead", daemon=True)
+    _drawing.start()
+
+
+def _wait_for_draws() -> None:
+    global _drawing
+    if _drawing is not None and _drawing is not threading.current_thread():
+        _drawing.join()
+        _drawing = None
 
 
 def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Sequence[Any] = (),
@@ -453,6 +500,7 @@ def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Se
     memo names strategy and keep together (equal memos: equal strategies, keeps that return and reject alike): a
     process draws each memo's examples of a seed and budget once, as several properties draw the same. Hypothesis's
     draws do not depend on the explicit examples, which run first, so only the draws are kept."""
+    _wait_for_draws()  # hypothesis draws in one thread at a time
     kept = []
     for value in explicit:
         try:  # an explicit example the property rejects is skipped, as hypothesis skips it

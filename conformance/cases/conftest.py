@@ -8,6 +8,7 @@ import pytest
 
 from conformance.cases.run_ahead import RUN_AHEAD, RunAhead
 from conformance.cases.setups import Refused, SharedConfigs
+from conformance.run import draws
 from conformance.target.buckets import Buckets, worker_id
 from conformance.behaviour.checks import Check
 from conformance.target.http import S3
@@ -72,7 +73,11 @@ def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S
 
 
 def _case_of(request: pytest.FixtureRequest):
-    callspec = getattr(request.node, "callspec", None)
+    return _case_of_item(request.node)
+
+
+def _case_of_item(item):
+    callspec = getattr(item, "callspec", None)
     return callspec.params.get("case") if callspec is not None else None
 
 
@@ -140,16 +145,17 @@ def shared_answers() -> dict:
 
 
 @pytest.fixture(scope="session")
-def _ahead(request: pytest.FixtureRequest) -> dict:
+def _ahead(request: pytest.FixtureRequest, s3cors: State) -> dict:
     """What the session's cases will need, when this process runs them all (no xdist worker): the named
     configurations (set up together at the first that needs one), the preflights cases plan to send to them
-    (sent together once they are set up) and how many new buckets (created together)."""
+    (sent together once they are set up), how many new buckets (created together) and the cases that run
+    ahead; the generated cases' examples start being drawn, in a thread."""
     if worker_id() != "main":
         return {"configs": [], "preflights": [], "buckets": 0, "alone": RunAhead([])}
     configs, preflights, new = {}, [], 0
     for item in request.session.items:
         names = getattr(item, "fixturenames", ())
-        case = getattr(item, "callspec", None) and item.callspec.params.get("case")
+        case = _case_of_item(item)
         if "configured_bucket" in names and case is not None and case.setup.get("bucket") != "missing":
             key = (case.table, case.setup["config"])
             configs.setdefault(key, case.setup)
@@ -158,6 +164,9 @@ def _ahead(request: pytest.FixtureRequest) -> dict:
                 preflights.append((key, case, marker.args[0]))
         new += "bucket" in names
     alone = request.config.stash[RUN_AHEAD] = RunAhead(request.session.items)
+    properties = [case.send["property"] for case in map(_case_of_item, request.session.items)
+                  if case is not None and case.area == "GEN"]
+    draws.draw_ahead(properties, s3cors.fuzz_seed, s3cors.fuzz_examples)
     return {"configs": list(configs.items()), "preflights": preflights, "buckets": new, "alone": alone}
 
 

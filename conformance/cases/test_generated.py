@@ -18,8 +18,8 @@ from conformance.behaviour.tables import cases
 from conformance.behaviour.checks import Check
 from conformance.behaviour.cors import (ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, check_actual, check_allowed_headers,
                                         check_preflight)
-from conformance.run.properties import (Answers, Property, config_key, fuzz_enabled, reject_unless, shared_store,
-                                        summary)
+from conformance.run import draws
+from conformance.run.properties import Answers, Property, config_key, fuzz_enabled, shared_store, summary
 from conformance.target.http import ApiResult, Response
 from conformance.cases.steps import LIST_MEMBERS, as_multisets, put_rules
 
@@ -57,31 +57,12 @@ def _preflight_checks(prop: str, case, expected, resp: Response, request: gen.Ge
     return scratch, True
 
 
-def _wanted(p: Property, example, allowed_only: bool) -> list:
-    """The example's requests the model decides, with its answers (only those it allows, when allowed_only);
-    an example with none is rejected. The model alone decides, so the examples drawn never depend on the server."""
-    config, requests = example
-    wanted = p.decidable(config, requests)
-    if allowed_only:
-        for request, expected in wanted:
-            if expected.status != 200:
-                p.exclude("the model refuses the preflight (GEN-PRE-STATUS-001's concern)")
-        wanted = [(r, e) for r, e in wanted if e.status == 200]
-        reject_unless(wanted)
-    return wanted
-
-
-def _plan(p: Property, allowed_only: bool = False):
-    """What an example of a request property asks (the requests _wanted keeps), grouped by its configuration."""
-    return lambda example: (example[0], [r for r, _ in _wanted(p, example, allowed_only)])
-
-
 def _run_preflight_property(p: Property, prop: str) -> None:
-    aimed = prop != "status"  # the status property judges refusals; the others compare allowed answers
+    aimed = draws.aimed(prop)
 
     def body(example) -> None:
         config, _ = example
-        wanted = _wanted(p, example, aimed)
+        wanted = draws.wanted(example, aimed, p.exclude)
         for (request, expected), resp in zip(wanted, p.answers_or_exclude(config, [r for r, _ in wanted])):
             scratch, counts = _preflight_checks(prop, p.case, expected, resp, request)
             if not counts:
@@ -90,11 +71,8 @@ def _run_preflight_property(p: Property, prop: str) -> None:
                 continue
             p.judge(scratch, p.detail(config, request, expected, resp), exact=not expected.open_questions)
 
-    # The status property needs refusals and allowed answers; the others compare allowed answers, so their
-    # requests are aimed at a rule.
-    strategy = gen.scenarios("preflight", aim=True if aimed else None)
-    # Eight properties compare allowed answers: they draw and plan alike, so the worker draws their examples once.
-    p.run(strategy, body, ahead=lambda: p.ahead_answers(strategy, _plan(p, aimed), memo=("preflight", aimed)))
+    draw = draws.draw_of(prop)
+    p.run(draw.strategy, body, ahead=lambda: p.ahead_answers(draw))
 
 
 # ---- actual requests -----------------------------------------------------------------------------------------
@@ -112,14 +90,14 @@ def _run_actual_property(p: Property) -> None:
 
     def body(example) -> None:
         config, _ = example
-        wanted = _wanted(p, example, False)
+        wanted = draws.wanted(example, False, p.exclude)
         for (request, expected), resp in zip(wanted, p.answers_or_exclude(config, [r for r, _ in wanted])):
             scratch = Check(p.case)
             check_actual(scratch, expected, resp, set(), request.request_method or request.method)
             p.judge(scratch, p.detail(config, request, expected, resp), exact=not expected.open_questions)
 
-    strategy = gen.scenarios("actual")
-    p.run(strategy, body, ahead=lambda: p.ahead_answers(strategy, _plan(p)))
+    draw = draws.draw_of("actual")
+    p.run(draw.strategy, body, ahead=lambda: p.ahead_answers(draw))
 
 
 # ---- configuration API ---------------------------------------------------------------------------------------
@@ -157,8 +135,8 @@ def _run_accept_property(p: Property) -> None:
     def work(lane, configs: list, stats) -> None:
         p.cache[("put", config_key(configs[0]))] = _put(p, configs[0], lane, stats)
 
-    strategy = gen.any_configurations()
-    p.run(strategy, body, ahead=lambda: p.ahead(strategy, lambda config: (config_key(config), config), work))
+    draw = draws.draw_of("accept")
+    p.run(draw.strategy, body, ahead=lambda: p.ahead(draw, work))
 
 
 def _put(p: Property, config: list[dict], lane, stats) -> ApiResult:
@@ -199,8 +177,8 @@ def _run_roundtrip_property(p: Property) -> None:
     def work(lane, configs: list, stats) -> None:
         p.cache[("roundtrip", config_key(configs[0]))] = _put_and_get(p, configs[0], lane, stats)
 
-    strategy = gen.configurations(1, 6, marker=False, ids=True)
-    p.run(strategy, body, ahead=lambda: p.ahead(strategy, lambda config: (config_key(config), config), work))
+    draw = draws.draw_of("roundtrip")
+    p.run(draw.strategy, body, ahead=lambda: p.ahead(draw, work))
 
 
 def _put_and_get(p: Property, config: list[dict], lane, stats) -> tuple[ApiResult | None, ApiResult | None]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Sequence
 
 from hypothesis.errors import Unsatisfiable, UnsatisfiedAssumption
 
@@ -67,6 +67,21 @@ def reject_unless(condition: Any) -> None:
     planned examples outside hypothesis (which would warn about assume there)."""
     if not condition:
         raise UnsatisfiedAssumption()
+
+
+def decidable(config: list[dict], requests, exclude: Callable[[str], None]) -> list[tuple[gen.GenRequest, Any]]:
+    """The example's requests whose model answer rests on no decisive open question, with that answer (each other
+    one passed to exclude, with why); an example with none is rejected."""
+    wanted = []
+    for request in requests:
+        expected = request.expected(config)
+        decisive = set(expected.open_questions) & DECISIVE_QUESTIONS
+        if decisive:
+            exclude("open question " + ", ".join(sorted(decisive)))
+            continue
+        wanted.append((request, expected))
+    reject_unless(wanted)
+    return wanted
 
 
 def config_key(config: Sequence[dict]) -> str:
@@ -286,20 +301,19 @@ class Property:
             out.append(resp)
         return out
 
-    def ahead(self, strategy, plan: Callable[[Any], tuple[str, Any]],
-              work: Callable[[Lane, list[Any], Counter], None], memo: Hashable | None = None,
+    def ahead(self, draw: gen.Draw, work: Callable[[Lane, list[Any], Counter], None],
               cost: Callable[[list[Any]], int] = lambda items: 2 + len(items)) -> None:
         """Before exploring a round, send what its examples will ask, over the store's lanes, at once.
 
-        plan(example) says, without a request, what an example will ask: (group, item), rejecting it with
-        reject_unless() where the property would; items of one group (one configuration) go to one lane, and
-        work(lane, items, stats) asks them. Exploring then answers from what was kept. memo: see gen.sample
-        (properties that draw alike draw once); cost(items): about how many requests a group takes, to give
-        every lane about as many (a lane sends its share one request after another)."""
+        draw.plan(example) says, without a request, what an example will ask: (group, item), rejecting it where
+        the property would (conformance/run/draws.py); items of one group (one configuration) go to one lane,
+        and work(lane, items, stats) asks them. Exploring then answers from what was kept. cost(items): about
+        how many requests a group takes, to give every lane about as many (a lane sends its share one request
+        after another)."""
         seed, budget, explicit = self.round
         self.mode = "plan"
         try:
-            planned = gen.sample(strategy, seed, budget, explicit=explicit, keep=lambda e: (e, plan(e)), memo=memo)
+            planned = gen.planned(draw, seed, budget, explicit)
         finally:
             self.mode = "explore"
         self.planned = [example for example, _ in planned]
@@ -327,14 +341,9 @@ class Property:
             self.recorder.trim(start, KEPT_EXCHANGES)
         self.sent_ahead.update(examples=len(planned), configurations=len(groups))
 
-    def ahead_answers(self, strategy, plan: Callable[[Any], tuple[list[dict], list[gen.GenRequest]]],
-                      memo: Hashable | None = None) -> None:
+    def ahead_answers(self, draw: gen.Draw) -> None:
         """ahead() for properties that ask requests under a configuration (answers kept in the store)."""
         note = f"{self.case.id} example, sent ahead"
-
-        def group(example) -> tuple[str, tuple[list[dict], list[gen.GenRequest]]]:
-            config, requests = plan(example)
-            return config_key(config), (config, requests)
 
         def work(lane: Lane, items: list, stats: Counter) -> None:
             config = items[0][0]
@@ -346,7 +355,7 @@ class Property:
             missing = {r for _, requests in items for r in requests if (key, r) not in self.store.answers}
             return 2 + len(missing) if missing and key not in self.store.refused else 0
 
-        self.ahead(strategy, group, work, memo, cost)
+        self.ahead(draw, work, cost)
 
     def answers_or_exclude(self, config: list[dict], requests: Sequence[gen.GenRequest]) -> list[Response]:
         """answers(), or none when the server refuses the configuration (GEN-CFG-001 judges that): the example
@@ -373,18 +382,8 @@ class Property:
         return self.store.send(request, f"{self.case.id} reported example, replayed", self.stats)
 
     def decidable(self, config: list[dict], requests) -> list[tuple[gen.GenRequest, Any]]:
-        """The example's requests whose model answer rests on no decisive open question, with that answer
-        (the others are counted as excluded); an example with none is rejected."""
-        wanted = []
-        for request in requests:
-            expected = request.expected(config)
-            decisive = set(expected.open_questions) & DECISIVE_QUESTIONS
-            if decisive:
-                self.exclude("open question " + ", ".join(sorted(decisive)))
-                continue
-            wanted.append((request, expected))
-        reject_unless(wanted)
-        return wanted
+        """decidable(), the others counted as excluded."""
+        return decidable(config, requests, self.exclude)
 
     def exclude(self, why: str, by_server: bool = False) -> None:
         """Count an excluded example or request (counted in the explore pass only); by_server: the server's

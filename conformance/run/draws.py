@@ -1,0 +1,73 @@
+"""What each generated property draws and what its examples will ask, as pure functions of the model (no request,
+no property state): a property plans its examples with them before it sends anything (properties.py), a worker
+draws equal draws once (gen.sample's memo), and a run without workers draws them ahead, in a thread, while its
+other cases wait for their answers (draw_ahead)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from conformance.behaviour import generate as gen
+from conformance.run.properties import config_key, decidable, reject_unless
+
+REQUEST_PROPERTIES = {"actual"}  # besides the preflight properties: properties that ask requests, not configurations
+
+
+def _ignore(why: str) -> None:
+    """Planning counts nothing: the property counts what it excludes while it explores."""
+
+
+def wanted(example, allowed_only: bool, exclude: Callable[[str], None] = _ignore) -> list:
+    """The example's requests the model decides, with its answers (only those it allows, when allowed_only);
+    an example with none is rejected. The model alone decides, so the examples drawn never depend on the server."""
+    config, requests = example
+    out = decidable(config, requests, exclude)
+    if allowed_only:
+        for _, expected in out:
+            if expected.status != 200:
+                exclude("the model refuses the preflight (GEN-PRE-STATUS-001's concern)")
+        out = [(r, e) for r, e in out if e.status == 200]
+        reject_unless(out)
+    return out
+
+
+def _by_configuration(allowed_only: bool) -> Callable[[Any], tuple[str, Any]]:
+    """Plan of a request property: the requests wanted() keeps, grouped by the example's configuration."""
+    def plan(example) -> tuple[str, tuple[list[dict], list[gen.GenRequest]]]:
+        config = example[0]
+        return config_key(config), (config, [r for r, _ in wanted(example, allowed_only)])
+    return plan
+
+
+def _configuration(config: list[dict]) -> tuple[str, list[dict]]:
+    """Plan of a configuration property: the configuration itself."""
+    return config_key(config), config
+
+
+def aimed(prop: str) -> bool:
+    """Whether a preflight property's requests are aimed at a rule (all but the status property, which judges
+    refusals too)."""
+    return prop != "status"
+
+
+def draw_of(prop: str) -> gen.Draw:
+    """The Draw of a property (its `property` in fixtures/cases/generated.toml)."""
+    if prop == "accept":
+        return gen.Draw(gen.any_configurations(), _configuration, ("accept",))
+    if prop == "roundtrip":
+        return gen.Draw(gen.configurations(1, 6, marker=False, ids=True), _configuration, ("roundtrip",))
+    if prop == "actual":
+        return gen.Draw(gen.scenarios("actual"), _by_configuration(False), ("actual",))
+    # Eight preflight properties compare allowed answers: they draw and plan alike, so a worker draws them once.
+    return gen.Draw(gen.scenarios("preflight", aim=True if aimed(prop) else None), _by_configuration(aimed(prop)),
+                    ("preflight", aimed(prop)))
+
+
+def draw_ahead(props: Iterable[str], fuzz_seed: int, budget: int) -> None:
+    """Draw the first round of these properties ahead, in a thread (each distinct draw once)."""
+    draws = {}
+    for prop in props:
+        draw = draw_of(prop)
+        draws.setdefault(draw.memo, draw)
+    if draws and budget > 0:
+        gen.draw_ahead(list(draws.values()), fuzz_seed, budget)
