@@ -170,8 +170,8 @@ def cases(*patterns: str, where: Callable[[Case], bool] | None = None,
     """Parametrize a test function with the cases whose IDs match the patterns (argument name: case); ahead:
     plan(case, bucket, s3) -> S3.request's keyword arguments for requests the case sends to its configured
     bucket that change nothing, which the run may send ahead with the other cases' (conformance/cases/setups.py);
-    alone: each case touches only a bucket of its own, so the run may run it ahead, beside the others
-    (conformance/cases/run_ahead.py)."""
+    alone: each case touches only a bucket of its own (or the scratch bucket, which such cases share one after
+    another), so the run may run it ahead, beside the others (conformance/cases/run_ahead.py)."""
     selected = [c for c in registry().select(list(patterns)) if where is None or where(c)]
     if not selected:
         raise SuiteUsageError(f"no case matches {', '.join(patterns)}")

@@ -60,8 +60,8 @@ def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S
     if _ahead["buckets"] > 1:
         buckets.reserve(_ahead["buckets"])
         _ahead["buckets"] = 0
-        _ahead["alone"].run(s3, buckets, {"s3": s3, "target": s3cors.target,
-                                          "poll": lambda fetch, done: _poll(fetch, done, s3cors.propagation_timeout)})
+        alone = _ahead["alone"]
+        alone.run(s3, buckets, {name: request.getfixturevalue(name) for name in alone.needs()})
     ran = _ahead["alone"].ran_by(_case_of(request))
     if ran is not None and ran.bucket is not None:
         s3.recorder.restore(ran.created, "created ahead", counted=True)

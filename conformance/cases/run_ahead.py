@@ -1,4 +1,5 @@
-"""Cases that run ahead: cases that touch only a bucket of their own (cases(..., alone=True)), run together.
+"""Cases that run ahead: cases that touch only a bucket of their own (cases(..., alone=True)), run together; the
+cases that share the scratch bucket (rejected configurations) run one after another, beside them.
 
 Such a case's requests depend on each other (put, then poll, then check), so sending them ahead one by one is
 not possible; but nothing another case does can change its answers, and nothing it does can change another's.
@@ -23,15 +24,18 @@ from conformance.target.http import S3
 
 RUN_AHEAD = pytest.StashKey["RunAhead"]()  # the session's RunAhead, on the config (for pytest_pyfunc_call)
 
-# The fixtures a case that runs ahead may use: its own bucket (or a name no bucket has) and stateless helpers.
-ALONE_FIXTURES = frozenset({"case", "check", "s3", "target", "poll", "bucket", "missing_bucket"})
+# The fixtures a case that runs ahead may use: its own (a bucket, a name no bucket has, its checks) and the
+# session's stateless helpers, or the scratch bucket, which only such cases use, one after another.
+OWN_FIXTURES = frozenset({"case", "check", "bucket", "missing_bucket"})
+SHARED_FIXTURES = frozenset({"s3", "target", "poll", "scratch_bucket"})
+ALONE_FIXTURES = OWN_FIXTURES | SHARED_FIXTURES
 
 
 def runs_alone(item: pytest.Item) -> bool:
     """Whether the item may run ahead: marked run_ahead, and using no fixture beyond ALONE_FIXTURES."""
     if item.get_closest_marker("run_ahead") is None or not hasattr(item, "function"):
         return False
-    return set(inspect.signature(item.function).parameters) <= ALONE_FIXTURES
+    return _fixtures(item) <= ALONE_FIXTURES
 
 
 @dataclass
@@ -53,13 +57,19 @@ class RunAhead:
         self.items = [item for item in items if runs_alone(item)]
         self.ran: dict[str, Ran] = {}
 
+    def needs(self) -> set[str]:
+        """The shared fixtures the cases that will run ahead use."""
+        return {name for item in self.items for name in _fixtures(item)} & SHARED_FIXTURES
+
     def run(self, s3: S3, buckets: Buckets, fixtures: dict[str, Any]) -> None:
-        """Run every case of the session that may run ahead, together; buckets come from those reserved."""
+        """Run every case of the session that may run ahead, together; their buckets come from those reserved,
+        the shared fixtures (needs()) from fixtures. The cases that use the scratch bucket run one after another,
+        in their order, beside the others."""
         items, self.items = self.items, []
-        calls, ids = [], []
+        lines: dict[str, list[Callable[[], None]]] = {}
         for item in items:
             case = item.callspec.params["case"]
-            names = set(inspect.signature(item.function).parameters)
+            names = _fixtures(item)
             bucket, created = None, []
             if "bucket" in names:
                 taken = buckets.take_reserved()
@@ -68,11 +78,11 @@ class RunAhead:
                 bucket, created = taken
             ran = Ran(bucket, created, Check(case), buckets.next_name() if "missing_bucket" in names else None)
             args = {**fixtures, "case": case, "check": ran.check, "bucket": ran.bucket, "missing_bucket": ran.missing}
-            calls.append(_body(item.function, {name: args[name] for name in names}, ran))
-            ids.append(case.id)
+            line = "scratch_bucket" if "scratch_bucket" in names else case.id
+            lines.setdefault(line, []).append(_body(s3, item.function, {name: args[name] for name in names}, ran))
             self.ran[case.id] = ran
-        for case_id, (_, exchanges) in zip(ids, s3.recorder.gather_apart(calls)):
-            self.ran[case_id].exchanges = exchanges
+        order = sorted(lines.values(), key=len, reverse=True)  # the longest line first: it ends last
+        s3.recorder.gather_apart([lambda line=line: [body() for body in line] for line in order])
 
     def ran_by(self, case) -> Ran | None:
         """What the case did ahead, if it ran ahead (its bucket fixtures come from it)."""
@@ -87,13 +97,19 @@ class RunAhead:
         return self.ran.pop(case.id, None) if case is not None else None
 
 
-def _body(function: Callable, kwargs: dict[str, Any], ran: Ran) -> Callable[[], None]:
-    """The test called with its fixtures; what it raises is kept for its turn (Ctrl-C ends the run at once)."""
+def _fixtures(item: pytest.Item) -> set[str]:
+    return set(inspect.signature(item.function).parameters)
+
+
+def _body(s3: S3, function: Callable, kwargs: dict[str, Any], ran: Ran) -> Callable[[], None]:
+    """The test called with its fixtures, its exchanges kept apart; what it raises is kept for its turn (Ctrl-C
+    ends the run at once)."""
     def call() -> None:
-        try:
-            function(**kwargs)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - pytest's outcomes too (skip, fail): raised in its turn
-            ran.error = exc
+        with s3.recorder.capture() as ran.exchanges:
+            try:
+                function(**kwargs)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - pytest's outcomes too (skip, fail): raised in its turn
+                ran.error = exc
     return call

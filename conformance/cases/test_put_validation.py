@@ -71,7 +71,7 @@ def request_headers(exchanges: list[dict]) -> set[str]:
     return {k.lower() for k, _ in last["request_headers"]}
 
 
-@cases("VAL-*", where=lambda c: not _accepted(c))
+@cases("VAL-*", where=lambda c: not _accepted(c), alone=True)
 def test_put_rejected(case, check, s3, scratch_bucket, missing_bucket):
     bucket = missing_bucket if case.setup.get("bucket") == "missing" else scratch_bucket
     result, _ = send(s3, bucket, case)

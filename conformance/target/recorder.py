@@ -83,8 +83,8 @@ class Recorder:
         lists.append(captured)
         try:
             yield captured
-        finally:
-            lists.remove(captured)
+        finally:  # by identity: nested captures of the same exchanges are equal lists
+            del lists[next(i for i, open_list in enumerate(lists) if open_list is captured)]
 
     def _keep(self, exchange: dict) -> None:
         """Append an exchange to the running case's evidence, numbered in the order kept."""
