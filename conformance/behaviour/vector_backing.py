@@ -184,14 +184,25 @@ _NAMED = re.compile(r"\b(?P<key>LS-SNAP|LS-S3SNAP|LS-TEST)\b(?P<rest>[^;(]*)")
 _NAMED_FILES = {"LS-SNAP": "test_s3_cors", "LS-S3SNAP": "test_s3", "LS-TEST": "test_s3_cors"}
 
 
+@functools.lru_cache(maxsize=None)
+def _references(source: str) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """The recordings a source names: (test file stem, snapshot keys, test names) for each mention."""
+    out = []
+    for m in _NAMED.finditer(source or ""):
+        out.append((_NAMED_FILES[m["key"]], tuple(re.findall(r'"([A-Za-z0-9_.-]+)"', m["rest"])),
+                    tuple(re.findall(r"\b(test_\w+)", m["rest"]))))
+    return tuple(out)
+
+
 def _named(vector: Vector, source: str) -> bool:
     """Whether the source names this vector's recording (its test and/or snapshot key) explicitly."""
+    references = _references(source)
+    if not references:
+        return False
     stem = Path(vector.source.test_file).stem
-    for m in _NAMED.finditer(source or ""):
-        if _NAMED_FILES[m["key"]] != stem:
+    for file_stem, keys, tests in references:
+        if file_stem != stem:
             continue
-        keys = re.findall(r'"([A-Za-z0-9_.-]+)"', m["rest"])
-        tests = re.findall(r"\b(test_\w+)", m["rest"])
         test_ok = not tests or vector.source.test.rsplit("::", 1)[-1] in tests
         if keys and vector.source.snapshot_key in keys and test_ok:
             return True

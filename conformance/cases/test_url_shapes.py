@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, urlsplit
 
-import boto3
-from botocore.config import Config
-
 from conformance.target.capabilities import require
 from conformance.behaviour.tables import cases
 from conformance.behaviour.cors import check_preflight, expected_preflight, preflight_call
@@ -22,14 +19,7 @@ def _virtual_host_url(s3, bucket: str, key: str) -> str:
 def _presigned_url(s3, case, bucket: str) -> str:
     """The case's presigned URL: SigV4 (the client's), or SigV2 query authentication (presign_signature = "sigv2")."""
     send = case.send
-    client = s3.client
-    if send.get("presign_signature") == "sigv2":
-        creds = s3.credentials
-        client = boto3.session.Session(
-            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-            aws_session_token=creds.session_token, region_name=s3.target.region,
-        ).client("s3", endpoint_url=s3.endpoint, verify=s3.target.verify,
-                 config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+    client = s3.sigv2_client if send.get("presign_signature") == "sigv2" else s3.client
     url = client.generate_presigned_url(send["presign"], Params={"Bucket": bucket, "Key": send["key"]},
                                         ExpiresIn=600)
     if send.get("presign_signature") == "sigv2":  # the URL really is SigV2: no mistake can pass as one

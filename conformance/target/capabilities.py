@@ -246,17 +246,16 @@ def _probe_owner(s3, bucket: str) -> tuple[str | None, str]:
 
 def _sts_account(s3) -> tuple[str | None, str]:
     """GetCallerIdentity where the endpoint offers STS: on AWS its regional STS endpoint, else the endpoint."""
-    import boto3
     import botocore.exceptions
     from botocore.config import Config
+
+    from conformance.target.http import boto3_client
 
     host = urlsplit(s3.endpoint).hostname or ""
     on_aws = host.endswith(".amazonaws.com")
     creds = s3.credentials
-    session = boto3.session.Session(aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-                                    aws_session_token=creds.session_token, region_name=s3.target.region)
-    client = session.client(
-        "sts", endpoint_url=None if on_aws else s3.endpoint, verify=s3.target.verify,
+    client = boto3_client(
+        "sts", creds, s3.target.region, endpoint_url=None if on_aws else s3.endpoint, verify=s3.target.verify,
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=min(10.0, s3.timeout),
                       read_timeout=min(10.0, s3.timeout)))
     client.meta.events.register("before-send.sts", s3.recorder._before_send)  # counted like every request

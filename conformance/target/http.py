@@ -4,9 +4,11 @@ boto3 would refuse or alter; every exchange goes to the recorder (recorder.py) a
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import socket
 import ssl
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -155,6 +157,22 @@ class ApiResult:
         return 200 <= self.status < 300
 
 
+_SESSION: boto3.session.Session | None = None
+_SESSION_LOCK = threading.Lock()
+
+
+def boto3_client(service: str, credentials, region: str, **kwargs: Any):
+    """A boto3 client with these credentials. Every client of a process comes from one session: a new session
+    lists and loads botocore's service data again, about half a second of CPU each."""
+    global _SESSION
+    with _SESSION_LOCK:  # a session is not safe to share between threads making clients at once
+        if _SESSION is None:
+            _SESSION = boto3.session.Session()
+        return _SESSION.client(service, aws_access_key_id=credentials.access_key,
+                               aws_secret_access_key=credentials.secret_key,
+                               aws_session_token=credentials.session_token, region_name=region, **kwargs)
+
+
 class S3:
     """One endpoint, with a boto3 client and a raw request path, both recorded by the same Recorder."""
 
@@ -166,11 +184,8 @@ class S3:
         self.timeout = request_timeout
         assert target.endpoint_url, "the target must be started before S3 is built"
         self.endpoint = target.endpoint_url
-        session = boto3.session.Session(
-            aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
-            aws_session_token=credentials.session_token, region_name=target.region)
-        self.client = session.client(
-            "s3", endpoint_url=self.endpoint, verify=target.verify,
+        self.client = boto3_client(
+            "s3", credentials, target.region, endpoint_url=self.endpoint, verify=target.verify,
             config=Config(
                 signature_version="s3v4",
                 s3={"addressing_style": target.addressing},
@@ -194,6 +209,13 @@ class S3:
         self.written: dict[str, set[str]] = {}
         # Requests sent ahead (send_ahead): their arguments -> [(answer or exception, exchanges)], first first.
         self._ahead: dict[tuple, list[tuple[Response | BaseException, list[dict]]]] = {}
+
+    @functools.cached_property
+    def sigv2_client(self):
+        """A boto3 client that presigns with SigV2 query authentication (made once: making one costs CPU)."""
+        return boto3_client("s3", self.credentials, self.target.region, endpoint_url=self.endpoint,
+                            verify=self.target.verify,
+                            config=Config(signature_version="s3", s3={"addressing_style": "path"}))
 
     def _wrote(self, bucket: str | None, key: str | None, deleted: bool = False) -> None:
         """Note an object this client wrote (or deleted) with a 2xx answer."""
