@@ -92,6 +92,33 @@ def test_a_gather_inside_a_gathered_call_stays_within_the_limit(limit):
     assert most <= limit
 
 
+def test_requests_of_every_thread_share_the_limit(limit):
+    """Cases running ahead send from the pool while the running case sends from the main thread: each request
+    holds a slot, so together they never exceed the limit."""
+    lock = threading.Lock()
+    full = threading.Event()
+    active, most = 0, 0
+
+    def request():
+        nonlocal active, most
+        with inflight.slot():
+            with lock:
+                active += 1
+                most = max(most, active)
+                if active == limit:
+                    full.set()
+            full.wait(10)  # hold the slot until the limit is reached, so the requests overlap as much as allowed
+            with lock:
+                active -= 1
+
+    background = threading.Thread(target=lambda: inflight.gather([request] * (limit * 4)))
+    background.start()
+    for _ in range(limit * 4):
+        request()
+    background.join()
+    assert most == limit
+
+
 def test_evidence_in_call_order(limit):
     recorder = Recorder(Redactor())
     recorder.current = []

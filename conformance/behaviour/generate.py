@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable, UnsatisfiedAssumption
+from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable, UnsatisfiedAssumption
 
 from conformance.behaviour import model
 from conformance.behaviour.cors import PROBE_KEY
@@ -472,6 +473,9 @@ def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int) -> None:
     the property that asks for it, which then reports the problem."""
     global _drawing
     _wait_for_draws()
+    # Hypothesis takes another thread's use of the global `random` during a draw for the strategy's (a warning).
+    warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies",
+                            category=HypothesisDeprecationWarning)
 
     def run() -> None:
         for draw in draws:

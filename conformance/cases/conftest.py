@@ -6,7 +6,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from conformance.cases.run_ahead import RUN_AHEAD, RunAhead
+from conformance.cases.run_ahead import RUN_AHEAD, RunAhead, runs_alone
 from conformance.cases.setups import Refused, SharedConfigs
 from conformance.run import draws
 from conformance.target.buckets import Buckets, worker_id
@@ -53,20 +53,20 @@ def buckets(s3: S3, s3cors: State) -> Iterator[Buckets]:
 
 
 @pytest.fixture
-def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S3, s3cors: State) -> Iterator[str]:
+def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S3) -> Iterator[str]:
     """A new, empty bucket for one configuration under test; removed when the case ends. Without xdist
     workers, the first such case creates the session's new buckets together (each keeps its creation's
-    evidence), and runs the cases that touch only their own bucket (conformance/cases/run_ahead.py)."""
-    if _ahead["buckets"] > 1:
-        buckets.reserve(_ahead["buckets"])
-        _ahead["buckets"] = 0
-        alone = _ahead["alone"]
-        alone.run(s3, buckets, {name: request.getfixturevalue(name) for name in alone.needs()})
-    ran = _ahead["alone"].ran_by(_case_of(request))
-    if ran is not None and ran.bucket is not None:
+    evidence); a case that ran ahead (conformance/cases/run_ahead.py) made its own."""
+    _start_alone(request, _ahead)
+    ran = _ahead["alone"].ran_for(_case_of(request))
+    if ran is not None and ran.created:
         s3.recorder.restore(ran.created, "created ahead", counted=True)
+    if ran is not None and ran.ran:
         name = ran.bucket
     else:
+        if _ahead["buckets"] > 1:
+            buckets.reserve(_ahead["buckets"])
+            _ahead["buckets"] = 0
         name = buckets.take()
     yield name
     buckets.discard(name)
@@ -118,8 +118,9 @@ def _shared_setup(s3: S3, make: Callable):
 @pytest.fixture
 def missing_bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict) -> str:
     """A name of this run that no bucket has (never created)."""
-    ran = _ahead["alone"].ran_by(_case_of(request))
-    return ran.missing if ran is not None and ran.missing is not None else buckets.next_name()
+    _start_alone(request, _ahead)
+    ran = _ahead["alone"].ran_for(_case_of(request))
+    return ran.missing if ran is not None and ran.ran and ran.missing is not None else buckets.next_name()
 
 
 @pytest.fixture
@@ -145,13 +146,15 @@ def shared_answers() -> dict:
 
 
 @pytest.fixture(scope="session")
-def _ahead(request: pytest.FixtureRequest, s3cors: State) -> dict:
+def _ahead(request: pytest.FixtureRequest, s3cors: State, buckets: Buckets) -> Iterator[dict]:
     """What the session's cases will need, when this process runs them all (no xdist worker): the named
     configurations (set up together at the first that needs one), the preflights cases plan to send to them
-    (sent together once they are set up), how many new buckets (created together) and the cases that run
-    ahead; the generated cases' examples start being drawn, in a thread."""
+    (sent together once they are set up), how many new buckets the others need (created together) and the
+    cases that run ahead (started once the first case has its set-up); the generated cases' examples start
+    being drawn, in a thread. At the end, cases still running ahead end before the buckets are removed."""
     if worker_id() != "main":
-        return {"configs": [], "preflights": [], "buckets": 0, "alone": RunAhead([])}
+        yield {"configs": [], "preflights": [], "buckets": 0, "alone": RunAhead([])}
+        return
     configs, preflights, new = {}, [], 0
     for item in request.session.items:
         names = getattr(item, "fixturenames", ())
@@ -162,12 +165,23 @@ def _ahead(request: pytest.FixtureRequest, s3cors: State) -> dict:
             marker = item.get_closest_marker("sent_ahead")
             if marker is not None:
                 preflights.append((key, case, marker.args[0]))
-        new += "bucket" in names
+        new += "bucket" in names and not runs_alone(item)  # a case that runs ahead creates its own
     alone = request.config.stash[RUN_AHEAD] = RunAhead(request.session.items)
     properties = [case.send["property"] for case in map(_case_of_item, request.session.items)
                   if case is not None and case.area == "GEN"]
     draws.draw_ahead(properties, s3cors.fuzz_seed, s3cors.fuzz_examples)
-    return {"configs": list(configs.items()), "preflights": preflights, "buckets": new, "alone": alone}
+    try:
+        yield {"configs": list(configs.items()), "preflights": preflights, "buckets": new, "alone": alone}
+    finally:
+        alone.stop()
+
+
+def _start_alone(request: pytest.FixtureRequest, ahead: dict) -> None:
+    """Start the cases that run ahead, unless they started (their shared fixtures come from this request)."""
+    alone: RunAhead = ahead["alone"]
+    if alone.items:
+        alone.start(request.getfixturevalue("s3"), request.getfixturevalue("buckets"),
+                    {name: request.getfixturevalue(name) for name in alone.needs()})
 
 
 @pytest.fixture(scope="session")
@@ -178,12 +192,14 @@ def _shared_configs(s3: S3, buckets: Buckets, s3cors: State, _ahead: dict) -> Sh
 
 
 @pytest.fixture
-def configured_bucket(case, check: Check, _shared_configs: SharedConfigs, buckets: Buckets) -> str:
+def configured_bucket(request: pytest.FixtureRequest, case, check: Check, _shared_configs: SharedConfigs,
+                      buckets: Buckets, _ahead: dict) -> str:
     """The bucket holding the case's named configuration (setup.config), shared by every case that uses it:
     one bucket per configuration under test, not per assertion."""
     if case.setup.get("bucket") == "missing":
         return buckets.next_name()
     bucket, problem = _shared_configs.get((case.table, case.setup["config"]), case.setup)
+    _start_alone(request, _ahead)  # once the shared configurations are set up and their requests sent
     if isinstance(problem, Refused):
         # The server answered: it refuses a configuration that is valid (the model accepts it, §2.1), so the
         # requirement, which needs that configuration, is not met. A verdict, not a missing precondition.

@@ -229,7 +229,8 @@ class S3:
         method: Callable = getattr(self.client, operation)
         self.recorder._pending.attempt = None
         try:
-            data = method(**params)
+            with inflight.slot():  # botocore's own retries included
+                data = method(**params)
         except botocore.exceptions.ClientError as exc:
             resp = exc.response
             status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -309,8 +310,9 @@ class S3:
             started = time.monotonic()
             label = note + (f" (attempt {attempt})" if attempt > 1 else "")
             try:
-                resp = self.http.request(method, url, headers=send_headers, data=body, timeout=self.timeout,
-                                         verify=self.target.verify, allow_redirects=False, stream=False)
+                with inflight.slot():
+                    resp = self.http.request(method, url, headers=send_headers, data=body, timeout=self.timeout,
+                                             verify=self.target.verify, allow_redirects=False, stream=False)
             except requests.RequestException as exc:
                 last_problem, last_answer = f"{type(exc).__name__}: {exc}", None
                 self.recorder.add(method, url, send_headers.items(), body, error=last_problem, note=label,

@@ -1,7 +1,8 @@
 """Independent requests in flight together: at most the run's concurrency at once, evidence kept in call order.
 
-The bound is per process (the plugin gives each xdist worker its share of --concurrency). Calls of a gather
-run on a shared pool of that many threads; a gather inside a gathered call runs its calls one after another
+The bound is per process (the plugin gives each xdist worker its share of --concurrency), and every request holds
+a place (slot) while it is in flight, whichever thread sends it. Calls of a gather run on a shared pool of that
+many threads; a gather inside a gathered call runs its calls one after another
 in that call's thread, so the bound holds without nested pools. Whatever a gathered call wants to happen in
 order (the recorder keeping an exchange as evidence) it passes to in_order(): that runs when the gather ends,
 call by call, in the thread that called gather, as if the calls had run one after another."""
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -18,6 +20,7 @@ DEFAULT_CONCURRENCY = 8  # few enough to be polite to any endpoint, enough to hi
 MAX_CONCURRENCY = 64
 
 _limit = DEFAULT_CONCURRENCY
+_slots = threading.BoundedSemaphore(_limit)  # requests in flight: taken by every request of the process
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _local = threading.local()  # .actions: the in_order() actions of the gathered call this thread runs, or None
@@ -28,11 +31,12 @@ _UNWIND = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 def set_limit(n: int) -> None:
     """Set how many calls may be in flight at once in this process (1: strictly one after another)."""
-    global _limit, _pool
+    global _limit, _pool, _slots
     if not 1 <= n <= MAX_CONCURRENCY:
         raise ValueError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, not {n}")
     with _pool_lock:
         _limit = n
+        _slots = threading.BoundedSemaphore(n)
         old, _pool = _pool, None
     if old is not None:
         old.shutdown(wait=False)
@@ -41,6 +45,18 @@ def set_limit(n: int) -> None:
 def limit() -> int:
     """How many calls may be in flight at once in this process (also the size of the HTTP connection pools)."""
     return _limit
+
+
+@contextmanager
+def slot() -> Iterator[None]:
+    """Hold one of the run's in-flight places for one request (its answer included): however many threads
+    send (gathers, cases running ahead), never more than the limit at once."""
+    slots = _slots
+    slots.acquire()
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _executor() -> ThreadPoolExecutor:

@@ -37,6 +37,7 @@ class Recorder:
         self._pending = threading.local()
         self._captures = threading.local()  # .lists: the capture() lists open in this thread
         self._apart = False  # in gather_apart: exchanges kept for another case are shown (on_exchange) there
+        self._detached = threading.local()  # .on: this thread's exchanges join no running case (detached())
 
     @property
     def current(self) -> list[dict] | None:
@@ -86,8 +87,20 @@ class Recorder:
         finally:  # by identity: nested captures of the same exchanges are equal lists
             del lists[next(i for i, open_list in enumerate(lists) if open_list is captured)]
 
+    @contextmanager
+    def detached(self) -> Iterator[None]:
+        """Inside the block, this thread's exchanges (and those of the calls it gathers) join no running case:
+        work for cases that have not started, each capturing its own (see capture)."""
+        self._detached.on = True
+        try:
+            yield
+        finally:
+            self._detached.on = False
+
     def _keep(self, exchange: dict) -> None:
         """Append an exchange to the running case's evidence, numbered in the order kept."""
+        if getattr(self._detached, "on", False):  # kept runs in the gathering thread (inflight.in_order)
+            return
         if self.current is not None:
             self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
