@@ -257,13 +257,20 @@ def gen_key(config):
 
 def test_cases_alone_on_their_bucket_run_ahead_and_keep_their_outcome_checks_and_evidence(suite, monkeypatch):
     """CFG cases touch only a bucket of their own: they run ahead, together, and each record is what running it in
-    its turn gives (a 5xx the server gave, raised in its turn, included); VAL's rejected cases share a bucket, so
-    they run ahead one after another."""
+    its turn gives (a 5xx the server gave, raised in its turn, included); VAL's rejected cases share a bucket, and
+    the generated cases their answers, so they run ahead one after another."""
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # the run under test has no workers (an xdist
     # worker runs each case in its turn), also when this project test runs in one
     result, results = suite("--case", "CFG-REP-*", "--case", "CFG-NB-001", "--case", "CFG-RT-007",
-                            "--case", "VAL-AGE-*", "--expectations", "none")
+                            "--case", "VAL-AGE-*", "--case", "GEN-CFG-00*", "--fuzz-examples", "5",
+                            "--expectations", "none")
     records = {c["id"]: c for c in results["cases"]}
+    for case_id in ("GEN-CFG-001", "GEN-CFG-002"):  # the generated cases, one after another in their own line
+        generated = records[case_id]
+        assert generated["observations"]["examples_checked"] >= 5
+        notes = [x["note"] for x in generated["exchanges"]]
+        assert notes and all(n.startswith(("run ahead: ", "shared setup: ")) for n in notes), notes
+        assert generated["http_requests"] > 0  # all it sent (tests/test_parallel.py: as many as in its turn)
     for case_id in ("CFG-REP-001", "CFG-REP-002", "CFG-REP-003", "CFG-RT-007"):
         every = [x["note"] for x in records[case_id]["exchanges"]]
         notes = [n for n in every if not n.startswith("shared setup: ")]  # the scratch bucket's, in the first

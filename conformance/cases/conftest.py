@@ -59,8 +59,8 @@ def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S
     evidence); a case that ran ahead (conformance/cases/run_ahead.py) made its own."""
     _start_alone(request, _ahead)
     ran = _ahead["alone"].ran_for(_case_of(request))
-    if ran is not None and ran.created:
-        s3.recorder.restore(ran.created, "created ahead", counted=True)
+    if ran is not None and ran.created.exchanges:
+        s3.recorder.restore(ran.created.exchanges, "created ahead", counted=True)
     if ran is not None and ran.ran:
         name = ran.bucket
     else:
@@ -89,8 +89,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     if ran is None:
         return None
     recorder = state_of(pyfuncitem.config).recorder
-    if recorder is not None:
-        recorder.restore(ran.exchanges, "run ahead", counted=True)
+    if recorder is not None:  # what it kept (a generated case keeps part of its exchanges), and all it sent
+        recorder.restore(ran.recorded.exchanges, "run ahead", shown=True)
+        recorder.case_requests += ran.recorded.requests
     pyfuncitem.stash[CHECK] = ran.check
     if ran.error is not None:
         raise ran.error

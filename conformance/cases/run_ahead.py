@@ -1,14 +1,16 @@
 """Cases that run ahead: cases that touch only a bucket of their own (cases(..., alone=True)) run in the background,
-together, while pytest goes on with the cases before them; the cases that share the scratch bucket (rejected
-configurations) run one after another, beside them.
+together, while pytest goes on with the cases before them; cases that share state only such cases use (the scratch
+bucket of the rejected configurations, the generated properties' shared answers) run one after another, beside
+them.
 
 Such a case's requests depend on each other (put, then poll, then check), so sending them ahead one by one is
 not possible; but nothing another case does can change its answers, and nothing it does can change another's.
 In a run without xdist workers, once the first case has set up what the session's cases share, every such case
-of the session starts: each in its own line (a thread of the run's pool), creating its own bucket, with its own
-checks, every request counted against --concurrency (inflight.slot). When pytest reaches the case, it waits for
-it; its checks, its outcome (whatever the test raised) and its exchanges, noted 'created ahead' and 'run ahead',
-become the case's, as if it had run then: the same test code ran, against the same server, once.
+of the session starts: each line in a thread of its own, a case creating its own bucket, with its own checks,
+recorded as a case of its own (Recorder.line), every request counted against --concurrency (inflight.slot).
+When pytest reaches the case, it waits for it; its checks, its outcome (whatever the test raised), its request
+count and its exchanges, noted 'created ahead' and 'run ahead', become the case's, as if it had run then: the
+same test code ran, against the same server, once.
 
 Under xdist a worker does not know its cases ahead, so each runs in its turn."""
 
@@ -22,16 +24,18 @@ from typing import Any, Callable
 import pytest
 
 from conformance.behaviour.checks import Check
-from conformance.target import inflight
 from conformance.target.buckets import Buckets
 from conformance.target.http import S3
+from conformance.target.recorder import Line
 
 RUN_AHEAD = pytest.StashKey["RunAhead"]()  # the session's RunAhead, on the config (for pytest_pyfunc_call)
 
-# The fixtures a case that runs ahead may use: its own (a bucket, a name no bucket has, its checks) and the
-# session's stateless helpers, or the scratch bucket, which only such cases use, one after another.
+# The fixtures a case that runs ahead may use: its own (a bucket, a name no bucket has, its checks), the session's
+# stateless helpers, and state that only such cases use, which puts them in one line, one after another: the
+# scratch bucket (rejected configurations), the generated properties' shared answers.
 OWN_FIXTURES = frozenset({"case", "check", "bucket", "missing_bucket"})
-SHARED_FIXTURES = frozenset({"s3", "target", "poll", "scratch_bucket"})
+LINE_FIXTURES = ("scratch_bucket", "shared_answers")
+SHARED_FIXTURES = frozenset({"s3", "target", "poll", "buckets", "s3cors", *LINE_FIXTURES})
 ALONE_FIXTURES = OWN_FIXTURES | SHARED_FIXTURES
 
 
@@ -45,15 +49,15 @@ def runs_alone(item: pytest.Item) -> bool:
 @dataclass
 class Ran:
     """One case run ahead: its bucket (None: not created) and that bucket's creation, its checks, what it raised,
-    its exchanges; done once it has ended (or will not run)."""
+    what it recorded; done once it has ended (or will not run)."""
 
     check: Check
     wants_bucket: bool
     missing: str | None = None
     bucket: str | None = None
-    created: list[dict] = field(default_factory=list)
+    created: Line = field(default_factory=Line)
     error: BaseException | None = None
-    exchanges: list[dict] = field(default_factory=list)
+    recorded: Line = field(default_factory=Line)
     ran: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -64,7 +68,7 @@ class RunAhead:
     def __init__(self, items: list[pytest.Item]) -> None:
         self.items = [item for item in items if runs_alone(item)]
         self.ran: dict[str, Ran] = {}
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
     def needs(self) -> set[str]:
@@ -72,8 +76,9 @@ class RunAhead:
         return {name for item in self.items for name in _fixtures(item)} & SHARED_FIXTURES
 
     def start(self, s3: S3, buckets: Buckets, fixtures: dict[str, Any]) -> None:
-        """Start every case of the session that may run ahead, in the background (the shared fixtures, needs(),
-        from fixtures); the cases that use the scratch bucket one after another, in their order."""
+        """Start every case of the session that may run ahead, each line in a thread of its own (the shared
+        fixtures, needs(), from fixtures): a case alone on its bucket is a line, and the cases that share a line
+        fixture run one after another, in their order."""
         items, self.items = self.items, []
         lines: dict[str, list[Callable[[], None]]] = {}
         for item in items:
@@ -81,39 +86,33 @@ class RunAhead:
             names = _fixtures(item)
             ran = Ran(Check(case), "bucket" in names, buckets.next_name() if "missing_bucket" in names else None)
             args = {**fixtures, "case": case, "check": ran.check, "missing_bucket": ran.missing}
-            line = "scratch_bucket" if "scratch_bucket" in names else case.id
+            line = next((name for name in LINE_FIXTURES if name in names), case.id)
             lines.setdefault(line, []).append(self._body(s3, buckets, item.function, names, args, ran))
             self.ran[case.id] = ran
-        if not lines:
-            return
-        order = sorted(lines.values(), key=len, reverse=True)  # the longest line first: it ends last
+        for number, line in enumerate(lines.values()):
+            thread = threading.Thread(target=self._run_line, args=(line,), name=f"s3cors-ahead-{number}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
-        def run() -> None:
-            try:
-                with s3.recorder.detached():  # each case's exchanges are its own, shown in its turn
-                    inflight.gather([lambda line=line: [body() for body in line] for line in order])
-            finally:  # a case that never started runs in its turn
-                for ran in self.ran.values():
-                    ran.done.set()
-
-        self._thread = threading.Thread(target=run, name="s3cors-run-ahead", daemon=True)
-        self._thread.start()
+    def _run_line(self, line: list[Callable[[], None]]) -> None:
+        for body in line:
+            body()
 
     def _body(self, s3: S3, buckets: Buckets, function: Callable, names: set[str], args: dict[str, Any],
               ran: Ran) -> Callable[[], None]:
-        """The case's line: its bucket created, then the test called with its fixtures; what it raises is kept
-        for its turn."""
+        """The case: its bucket created, then the test called with its fixtures, each recorded as a case of its
+        own (Recorder.line); what the test raises is kept for its turn."""
         def call() -> None:
             try:
                 if self._stopping.is_set():
                     return
                 if ran.wants_bucket:
                     name = buckets.next_name()
-                    with s3.recorder.capture() as ran.created:
+                    with s3.recorder.line() as ran.created:
                         if not buckets.try_create(name).ok:
                             return  # the case creates its bucket in its turn, and meets the refusal there
                     ran.bucket = name
-                with s3.recorder.capture() as ran.exchanges:
+                with s3.recorder.line() as ran.recorded:
                     ran.ran = True
                     try:
                         function(**{name: {**args, "bucket": ran.bucket}[name] for name in names})
@@ -147,8 +146,10 @@ class RunAhead:
     def stop(self) -> None:
         """Start no further case, and wait for those running (before the run removes its buckets)."""
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in self._threads:
+            thread.join()
+        for ran in self.ran.values():  # a case that never started runs in its turn
+            ran.done.set()
 
 
 def _fixtures(item: pytest.Item) -> set[str]:

@@ -194,16 +194,16 @@ def _put_and_get(p: Property, config: list[dict], lane, stats) -> tuple[ApiResul
 RUNS = {"accept": _run_accept_property, "roundtrip": _run_roundtrip_property, "actual": _run_actual_property}
 
 
-@cases("GEN-*")
-def test_generated_property(case, check, s3, buckets, poll, s3cors, shared_answers, request):
+@cases("GEN-*", alone=True)
+def test_generated_property(case, check, s3, buckets, poll, s3cors, shared_answers):
     fuzz_enabled(s3cors)
     prop = case.send["property"]
     if prop in OWN_BUCKET:
-        store = Answers(s3, request.getfixturevalue("bucket"), poll, new_bucket=buckets.create)
+        store = Answers(s3, buckets.create(), poll, new_bucket=buckets.create)
         try:
             RUNS[prop](Property(case, check, s3, store, s3cors))
         finally:
-            for name in store.buckets()[1:]:  # the first is the bucket fixture's
+            for name in store.buckets():
                 buckets.discard(name)
         return
     store = shared_store(shared_answers, "configuration", s3, buckets, poll)

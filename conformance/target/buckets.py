@@ -33,6 +33,7 @@ class Buckets:
         self._done: list[str] = []  # created, no longer used, waiting for discard() to remove them together
         self._n = 0
         self._n_lock = threading.Lock()  # names may be drawn from the calls of a gather
+        self._discard_lock = threading.Lock()
         self._reserved: list[tuple[str, list[dict]]] = []  # created ahead (reserve), with their evidence
 
     def reserve(self, count: int) -> None:
@@ -137,11 +138,12 @@ class Buckets:
 
         Removals wait until as many buckets as requests may be in flight are done with, then go together
         (with --concurrency 1 each bucket goes at once); cleanup() removes what is still waiting."""
-        if self.keep or name not in self.created or name in self._done:
-            return
-        self._done.append(name)
-        if len(self._done) >= inflight.limit():
-            self._remove_all(self._done)
+        with self._discard_lock:  # cases running ahead discard theirs from other threads
+            if self.keep or name not in self.created or name in self._done:
+                return
+            self._done.append(name)
+            if len(self._done) >= inflight.limit():
+                self._remove_all(self._done)
 
     def _remove_all(self, names: list[str]) -> list[str]:
         """Remove the buckets together; the ones that could not be removed, with the problem."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from conformance.target import inflight
@@ -24,31 +25,67 @@ def _excerpt(body: bytes | str | None) -> str | None:
     return text
 
 
+@dataclass
+class Line:
+    """What a case running ahead recorded (Recorder.line): its kept exchanges and its request count."""
+
+    exchanges: list[dict] = field(default_factory=list)
+    requests: int = 0
+
+
 class Recorder:
     """Keeps the exchanges of the case that is running, redacted, and counts every request made."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self._current: list[dict] | None = None
-        self.case_requests = 0  # requests of the case that runs (or ran last), trimmed evidence included
+        self._case_requests = 0  # requests of the case that runs (or ran last), trimmed evidence included
+        self._line = threading.local()  # .exchanges, .requests: a case running ahead in this thread (line())
         self.on_exchange: Callable[[dict], None] | None = None  # e.g. an Allure step per exchange of a case
         self.total = 0
         self._count_lock = threading.Lock()  # requests are counted from every thread of a gather
         self._pending = threading.local()
         self._captures = threading.local()  # .lists: the capture() lists open in this thread
         self._apart = False  # in gather_apart: exchanges kept for another case are shown (on_exchange) there
-        self._detached = threading.local()  # .on: this thread's exchanges join no running case (detached())
 
     @property
     def current(self) -> list[dict] | None:
-        """The exchange list of the case that is running (None between cases)."""
-        return self._current
+        """The exchange list of the case that is running (None between cases); in a line(), that line's."""
+        line = getattr(self._line, "exchanges", None)
+        return line if line is not None else self._current
 
     @current.setter
     def current(self, exchanges: list[dict] | None) -> None:
         if exchanges is not None and exchanges is not self._current:
-            self.case_requests = 0
+            self._case_requests = 0
         self._current = exchanges
+
+    @property
+    def case_requests(self) -> int:
+        """Requests of the case that runs (or ran last), trimmed evidence included; in a line(), that line's."""
+        if getattr(self._line, "exchanges", None) is not None:
+            return self._line.requests
+        return self._case_requests
+
+    @case_requests.setter
+    def case_requests(self, value: int) -> None:
+        if getattr(self._line, "exchanges", None) is not None:
+            self._line.requests = value
+        else:
+            self._case_requests = value
+
+    @contextmanager
+    def line(self) -> Iterator["Line"]:
+        """Inside the block, this thread records a case of its own (one running ahead of pytest): its exchanges
+        and request count go to the Line yielded, not to the case pytest runs; so do those of the calls it
+        gathers (kept, in_order, in this thread)."""
+        kept = Line()
+        self._line.exchanges, self._line.requests = kept.exchanges, 0
+        try:
+            yield kept
+        finally:
+            kept.requests = self._line.requests
+            self._line.exchanges, self._line.requests = None, 0
 
     def add(self, method: str, url: str, request_headers, request_body, *, status: int | None = None,
             response_headers=None, response_body=None, error: str | None = None, note: str = "",
@@ -87,25 +124,13 @@ class Recorder:
         finally:  # by identity: nested captures of the same exchanges are equal lists
             del lists[next(i for i, open_list in enumerate(lists) if open_list is captured)]
 
-    @contextmanager
-    def detached(self) -> Iterator[None]:
-        """Inside the block, this thread's exchanges (and those of the calls it gathers) join no running case:
-        work for cases that have not started, each capturing its own (see capture)."""
-        self._detached.on = True
-        try:
-            yield
-        finally:
-            self._detached.on = False
-
     def _keep(self, exchange: dict) -> None:
         """Append an exchange to the running case's evidence, numbered in the order kept."""
-        if getattr(self._detached, "on", False):  # kept runs in the gathering thread (inflight.in_order)
-            return
         if self.current is not None:
             self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
-            if self.on_exchange is not None and not self._apart:
+            if self.on_exchange is not None and not self._apart and getattr(self._line, "exchanges", None) is None:
                 self.on_exchange(exchange)
 
     # botocore event handlers: one before-send and one response-received per attempt.
@@ -153,10 +178,10 @@ class Recorder:
         for exchange in (self.current or [])[since:]:
             exchange["note"] = f"{note}: {exchange['note']}" if exchange.get("note") else note
 
-    def restore(self, exchanges: list[dict], note: str | None, counted: bool = False) -> None:
+    def restore(self, exchanges: list[dict], note: str | None, counted: bool = False, shown: bool = False) -> None:
         """Append exchanges kept earlier (see since, gather_apart, capture) to the running case's evidence,
         noted (unless note is None), renumbered; counted: they join the case's request count too (they were
-        taken out of another's)."""
+        taken out of another's); shown: reported (on_exchange) although not counted here."""
         if self.current is None:
             return
         start = len(self.current)
@@ -167,7 +192,7 @@ class Recorder:
             exchange["seq"] = seq
         if counted:
             self.case_requests += len(exchanges)
-        if self.on_exchange is not None and counted:  # shown where they count, not where they were sent
+        if self.on_exchange is not None and (counted or shown):  # shown where they count, not where they were sent
             for exchange in self.current[start:]:
                 self.on_exchange(exchange)
 
