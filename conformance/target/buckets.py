@@ -52,10 +52,6 @@ class Buckets:
             self._n += 1
             return f"{self.prefix}-{self._n:04d}"
 
-    def take_reserved(self) -> tuple[str, list[dict]] | None:
-        """A bucket reserve() created and the exchanges of its creation, kept apart; None when none is left."""
-        return self._reserved.pop(0) if self._reserved else None
-
     def take(self) -> str:
         """A new bucket: one reserve() created, its creation joining the running case's evidence, or else one
         created now."""
