@@ -13,7 +13,7 @@ from conformance.target.buckets import Buckets, worker_id
 from conformance.behaviour.checks import Check
 from conformance.target.http import S3
 from conformance.run.state import State, state_of
-from conformance.run.verdicts import CHECK
+from conformance.run.verdicts import CHECK, case_of
 from conformance.target.polling import poll as _poll
 from conformance.target.profiles import Target
 
@@ -58,7 +58,7 @@ def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S
     workers, the first such case creates the session's new buckets together (each keeps its creation's
     evidence); a case that ran ahead (conformance/cases/run_ahead.py) made its own."""
     _start_alone(request, _ahead)
-    ran = _ahead["alone"].ran_for(_case_of(request))
+    ran = _ahead["alone"].ran_for(case_of(request.node))
     if ran is not None and ran.created.exchanges:
         s3.recorder.restore(ran.created.exchanges, "created ahead", counted=True)
     if ran is not None and ran.ran:
@@ -70,15 +70,6 @@ def bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict, s3: S
         name = buckets.take()
     yield name
     buckets.discard(name)
-
-
-def _case_of(request: pytest.FixtureRequest):
-    return _case_of_item(request.node)
-
-
-def _case_of_item(item):
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("case") if callspec is not None else None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -120,7 +111,7 @@ def _shared_setup(s3: S3, make: Callable):
 def missing_bucket(request: pytest.FixtureRequest, buckets: Buckets, _ahead: dict) -> str:
     """A name of this run that no bucket has (never created)."""
     _start_alone(request, _ahead)
-    ran = _ahead["alone"].ran_for(_case_of(request))
+    ran = _ahead["alone"].ran_for(case_of(request.node))
     return ran.missing if ran is not None and ran.ran and ran.missing is not None else buckets.next_name()
 
 
@@ -159,7 +150,7 @@ def _ahead(request: pytest.FixtureRequest, s3cors: State, buckets: Buckets) -> I
     configs, preflights, new = {}, [], 0
     for item in request.session.items:
         names = getattr(item, "fixturenames", ())
-        case = _case_of_item(item)
+        case = case_of(item)
         if "configured_bucket" in names and case is not None and case.setup.get("bucket") != "missing":
             key = (case.table, case.setup["config"])
             configs.setdefault(key, case.setup)
@@ -168,7 +159,7 @@ def _ahead(request: pytest.FixtureRequest, s3cors: State, buckets: Buckets) -> I
                 preflights.append((key, case, marker.args[0]))
         new += "bucket" in names and not runs_alone(item)  # a case that runs ahead creates its own
     alone = request.config.stash[RUN_AHEAD] = RunAhead(request.session.items)
-    properties = [case.send["property"] for case in map(_case_of_item, request.session.items)
+    properties = [case.send["property"] for case in map(case_of, request.session.items)
                   if case is not None and case.area == "GEN"]
     draws.draw_ahead(properties, s3cors.fuzz_seed, s3cors.fuzz_examples)
     try:

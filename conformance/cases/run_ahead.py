@@ -26,6 +26,7 @@ import pytest
 from conformance.behaviour.checks import Check
 from conformance.target.buckets import Buckets
 from conformance.target.http import S3
+from conformance.run.verdicts import case_of
 from conformance.target.recorder import Line
 
 RUN_AHEAD = pytest.StashKey["RunAhead"]()  # the session's RunAhead, on the config (for pytest_pyfunc_call)
@@ -82,7 +83,7 @@ class RunAhead:
         items, self.items = self.items, []
         lines: dict[str, list[Callable[[], None]]] = {}
         for item in items:
-            case = item.callspec.params["case"]
+            case = case_of(item)
             names = _fixtures(item)
             ran = Ran(Check(case), "bucket" in names, buckets.next_name() if "missing_bucket" in names else None)
             args = {**fixtures, "case": case, "check": ran.check, "missing_bucket": ran.missing}
@@ -137,7 +138,7 @@ class RunAhead:
         run ahead)."""
         if item in self.items:
             self.items.remove(item)
-        case = item.callspec.params.get("case") if hasattr(item, "callspec") else None
+        case = case_of(item)
         ran = self.ran_for(case)
         if ran is None or not ran.ran:
             return None

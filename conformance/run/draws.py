@@ -10,9 +10,6 @@ from typing import Any, Callable, Iterable
 from conformance.behaviour import generate as gen
 from conformance.run.properties import config_key, decidable, reject_unless
 
-REQUEST_PROPERTIES = {"actual"}  # besides the preflight properties: properties that ask requests, not configurations
-
-
 def _ignore(why: str) -> None:
     """Planning counts nothing: the property counts what it excludes while it explores."""
 

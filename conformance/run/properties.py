@@ -264,7 +264,7 @@ class Property:
         self.excluded: Counter = Counter()
         self.held: dict[tuple[str, str], list[int]] = {}  # (level, check) -> [examples it held in, examples]
         self.stop: BaseException | None = None
-        self.mode = "explore"                # or "plan", or the level being shrunk: "MUST", "SHOULD"
+        self.mode = "explore"                # or the level being shrunk: "MUST", "SHOULD"
         self.round: tuple[int, int, Sequence] = (state.fuzz_seed, state.fuzz_examples, ())  # seed, budget, explicit
         self.rounds: list[dict[str, int]] = []
         self.uncheckable = 0                 # exclusions the server's answers caused
@@ -311,11 +311,7 @@ class Property:
         how many requests a group takes, to give every lane about as many (a lane sends its share one request
         after another)."""
         seed, budget, explicit = self.round
-        self.mode = "plan"
-        try:
-            planned = gen.planned(draw, seed, budget, explicit)
-        finally:
-            self.mode = "explore"
+        planned = gen.planned(draw, seed, budget, explicit)
         self.planned = [example for example, _ in planned]
         groups: dict[str, list[Any]] = {}
         for _, (group, item) in planned:

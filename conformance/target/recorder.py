@@ -48,11 +48,13 @@ class Recorder:
         self._captures = threading.local()  # .lists: the capture() lists open in this thread
         self._apart = False  # in gather_apart: exchanges kept for another case are shown (on_exchange) there
 
+    def _in_line(self) -> bool:
+        return getattr(self._line, "exchanges", None) is not None
+
     @property
     def current(self) -> list[dict] | None:
         """The exchange list of the case that is running (None between cases); in a line(), that line's."""
-        line = getattr(self._line, "exchanges", None)
-        return line if line is not None else self._current
+        return self._line.exchanges if self._in_line() else self._current
 
     @current.setter
     def current(self, exchanges: list[dict] | None) -> None:
@@ -63,13 +65,11 @@ class Recorder:
     @property
     def case_requests(self) -> int:
         """Requests of the case that runs (or ran last), trimmed evidence included; in a line(), that line's."""
-        if getattr(self._line, "exchanges", None) is not None:
-            return self._line.requests
-        return self._case_requests
+        return self._line.requests if self._in_line() else self._case_requests
 
     @case_requests.setter
     def case_requests(self, value: int) -> None:
-        if getattr(self._line, "exchanges", None) is not None:
+        if self._in_line():
             self._line.requests = value
         else:
             self._case_requests = value
@@ -130,7 +130,7 @@ class Recorder:
             self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
             self.current.append(exchange)
-            if self.on_exchange is not None and not self._apart and getattr(self._line, "exchanges", None) is None:
+            if self.on_exchange is not None and not self._apart and not self._in_line():
                 self.on_exchange(exchange)
 
     # botocore event handlers: one before-send and one response-received per attempt.
