@@ -54,24 +54,29 @@ def test_first_exception_in_call_order_after_all_ended(limit):
     assert sorted(ended) == [0, 1, 2, 3, 4]
 
 
+class _Overlap:
+    """Counts calls in flight, the most at once; each call holds its place until `limit` are in flight together
+    (or 10 s pass), so the calls overlap as much as the limit allows."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.active, self.most = limit, 0, 0
+        self.lock, self.full = threading.Lock(), threading.Event()
+
+    def hold(self) -> None:
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            if self.active == self.limit:
+                self.full.set()
+        self.full.wait(10)
+        with self.lock:
+            self.active -= 1
+
+
 def test_never_more_in_flight_than_the_limit(limit):
-    lock = threading.Lock()
-    full = threading.Event()
-    active, most = 0, 0
-
-    def run():
-        nonlocal active, most
-        with lock:
-            active += 1
-            most = max(most, active)
-            if active == limit:
-                full.set()
-        full.wait(10)  # hold the slot until the limit is reached, so the calls overlap as much as allowed
-        with lock:
-            active -= 1
-
-    inflight.gather([run] * (limit * 4))
-    assert most == limit
+    overlap = _Overlap(limit)
+    inflight.gather([overlap.hold] * (limit * 4))
+    assert overlap.most == limit
 
 
 def test_a_gather_inside_a_gathered_call_stays_within_the_limit(limit):
@@ -95,28 +100,18 @@ def test_a_gather_inside_a_gathered_call_stays_within_the_limit(limit):
 def test_requests_of_every_thread_share_the_limit(limit):
     """Cases running ahead send from the pool while the running case sends from the main thread: each request
     holds a slot, so together they never exceed the limit."""
-    lock = threading.Lock()
-    full = threading.Event()
-    active, most = 0, 0
+    overlap = _Overlap(limit)
 
     def request():
-        nonlocal active, most
         with inflight.slot():
-            with lock:
-                active += 1
-                most = max(most, active)
-                if active == limit:
-                    full.set()
-            full.wait(10)  # hold the slot until the limit is reached, so the requests overlap as much as allowed
-            with lock:
-                active -= 1
+            overlap.hold()
 
     background = threading.Thread(target=lambda: inflight.gather([request] * (limit * 4)))
     background.start()
     for _ in range(limit * 4):
         request()
     background.join()
-    assert most == limit
+    assert overlap.most == limit
 
 
 def test_evidence_in_call_order(limit):
