@@ -14,6 +14,7 @@ current; 2 bad input (an unknown fault, a catalogue that does not load)."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import subprocess
@@ -246,7 +247,10 @@ def run(args: argparse.Namespace) -> int:
             out = work / "power.md"
             out.write_text(page, encoding="utf-8")
             print(f"power: {args.check} is not current; regenerate it with python -m conformance power "
-                  f"(the measured page is {out})", file=sys.stderr)
+                  f"(the measured page is {out}); the difference:", file=sys.stderr)
+            # CI keeps only the log: the difference itself says whether the suite or the page moved.
+            sys.stderr.writelines(difflib.unified_diff(current.splitlines(True), page.splitlines(True),
+                                                       fromfile=args.check, tofile=str(out), n=0))
             return 1
         return status
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
