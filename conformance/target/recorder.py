@@ -47,6 +47,7 @@ class Recorder:
         self._pending = threading.local()
         self._captures = threading.local()  # .lists: the capture() lists open in this thread
         self._apart = False  # in gather_apart: exchanges kept for another case are shown (on_exchange) there
+        self._unrecorded = threading.local()  # .depth: inside unrecorded() in this thread
 
     def _in_line(self) -> bool:
         return getattr(self._line, "exchanges", None) is not None
@@ -124,8 +125,22 @@ class Recorder:
         finally:  # by identity: nested captures of the same exchanges are equal lists
             del lists[next(i for i, open_list in enumerate(lists) if open_list is captured)]
 
+    @contextmanager
+    def unrecorded(self) -> Iterator[None]:
+        """Inside the block, the exchanges this thread keeps (those of the calls it gathers too) join no case's
+        evidence; the run's total still counts them. For work that belongs to no case: removing together the
+        buckets several cases are done with, whichever case's turn it happens in (with cases running ahead in
+        threads, that is a matter of timing)."""
+        self._unrecorded.depth = getattr(self._unrecorded, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._unrecorded.depth -= 1
+
     def _keep(self, exchange: dict) -> None:
         """Append an exchange to the running case's evidence, numbered in the order kept."""
+        if getattr(self._unrecorded, "depth", 0):
+            return
         if self.current is not None:
             self.case_requests += 1
             exchange["seq"] = len(self.current) + 1
