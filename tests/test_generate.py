@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance.behaviour import generate as gen
 from conformance.behaviour import reproducers as rep
@@ -75,6 +76,52 @@ def test_aimed_preflights_are_mostly_allowed():
                for r in reqs]
     allowed = [a for a in answers if a.status == 200]
     assert len(allowed) > len(answers) // 2
+
+
+def test_a_near_miss_is_one_step_from_its_aimed_preflight_and_mostly_refused():
+    """gen.near_miss changes the origin, the method or the header list of an aimed preflight (which one follows
+    from the request), and the model refuses most near misses (what GEN-PRE-STATUS-001 needs besides the allowed
+    preflights)."""
+    pairs = [(c, r, gen.near_miss(c, r)) for c, reqs in gen.sample(gen.scenarios("preflight", aim=True), SEED, N)
+             for r in reqs]
+    assert all(m is not None for _, _, m in pairs)
+    for config, request, miss in pairs:
+        changed = [f for f in ("origin", "request_method", "request_headers") if getattr(miss, f) != getattr(request, f)]
+        assert len(changed) == 1 and (miss.method, miss.resource) == (request.method, request.resource), miss
+        assert gen.near_miss(config, request) == miss  # the same example always gives the same near miss
+    kinds = {f for _, r, m in pairs for f in ("origin", "request_method", "request_headers")
+             if getattr(m, f) != getattr(r, f)}
+    assert kinds == {"origin", "request_method", "request_headers"}
+    origins = [(r.origin, m.origin) for _, r, m in pairs if m.origin != r.origin]
+    steps = {"slash": lambda a, b: b == a + "/", "longer host": lambda a, b: b == a + ".x",
+             "shorter": lambda a, b: b == a[:-1], "port": lambda a, b: b == a + ":8443",
+             "prefix": lambda a, b: b == "x" + a, "scheme": lambda a, b: b.split("://")[-1] == a.split("://")[-1]}
+    assert {name for name, made in steps.items() for a, b in origins if made(a, b)} == set(steps)
+    refused = [m for c, _, m in pairs if m.expected(c).status != 200]
+    assert len(refused) > len(pairs) // 2
+
+
+def test_the_nine_preflight_properties_draw_and_plan_alike():
+    """One draw for every preflight property: the aimed ones' examples are those they drew alone, and the plan
+    asks the near misses the status property judges, so it needs no configuration of its own. Only a status
+    property's known counterexample is kept without an allowed preflight."""
+    from conformance.run import draws
+
+    props = ("status", "rule", "acao", "acam", "acah", "aceh", "acma", "acac", "vary")
+    assert len({draws.draw_of(p).memo for p in props}) == 1
+    aimed_alone = gen.sample(gen.scenarios("preflight", aim=True), SEED, 20,
+                             keep=lambda e: (e, draws.wanted(e, True)))
+    shared = gen.planned(draws.draw_of("rule"), SEED, 20)
+    assert [e for e, _ in shared] == [e for e, _ in aimed_alone]
+    for (config, requests), (_, (_, asked)) in shared:
+        assert {r for r, _ in draws.wanted((config, requests), True)} <= set(asked)
+        assert {r for r, _ in draws.every_preflight((config, requests))} == set(asked)
+    refused_only = ([{"AllowedOrigins": ["https://a.example"], "AllowedMethods": ["GET"]}],
+                    [gen.GenRequest("preflight", "OPTIONS", "https://b.example", "GET")])
+    status, rule = draws.draw_of("status"), draws.draw_of("rule")
+    assert status.keep_explicit(refused_only)[0] == refused_only
+    with pytest.raises(UnsatisfiedAssumption):
+        rule.keep_explicit(refused_only)
 
 
 def test_some_examples_rest_on_decisive_open_questions():

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
@@ -348,6 +349,38 @@ def preflights_for(draw, config: Sequence[Mapping], aim: bool | None = False) ->
     return GenRequest("preflight", "OPTIONS", origin, method, headers, draw(_RESOURCE))
 
 
+_ORIGIN_CHANGES: tuple[Callable[[str], str], ...] = (
+    lambda o: o + "/",                                   # a trailing slash
+    lambda o: o + ".x",                                  # a longer host: the pattern must end where it ends
+    lambda o: o[:-1],                                    # a shorter one
+    lambda o: ("http://" + o[8:] if o.startswith("https://") else "https://" + o.split("://", 1)[-1]),  # scheme
+    lambda o: o + ":8443",                               # a port
+    lambda o: "x" + o,                                   # a prefix
+)
+_MISS_HEADER = "x-near-miss"
+
+
+def near_miss(config: Sequence[Mapping], request: GenRequest) -> GenRequest | None:
+    """A preflight one step away from an aimed one: its origin, its method or its header list changed (which one
+    follows from the request, so that an example always yields the same), the first such step the model refuses
+    when one does. GEN-PRE-STATUS-001 asks both on the configuration the aimed properties put, so its refusals
+    cost no configuration of their own. None when no step applies (a preflight without Origin)."""
+    if request.kind != "preflight" or request.origin is None:
+        return None
+    answer = request.expected(config)
+    rule = config[answer.matched_rule] if answer.matched_rule is not None else None
+    allowed = set(rule["AllowedMethods"]) if rule is not None else set()
+    other = next((m for m in ("PUT", "DELETE", "POST", "GET", "HEAD") if m not in allowed), None)
+    steps = [lambda change=change: replace(request, origin=change(request.origin)) for change in _ORIGIN_CHANGES]
+    steps.append(lambda: replace(request, request_method=other) if other else None)
+    steps.append(lambda: replace(request, request_headers=", ".join(filter(None, (request.request_headers,
+                                                                                   _MISS_HEADER)))))
+    first = zlib.crc32(repr(request).encode()) % len(steps)
+    misses = [m for m in (step() for step in steps[first:] + steps[:first]) if m is not None and m != request]
+    # The first step the model refuses, if any: a refusal next to an allowed preflight is where matching slips.
+    return next((m for m in misses if m.expected(config).status != 200), misses[0] if misses else None)
+
+
 @st.composite
 def actual_requests_for(draw, config: Sequence[Mapping]) -> GenRequest:
     """An actual cross-origin request: GET/HEAD (object or bucket URL), PUT/DELETE of an object; signed or
@@ -456,15 +489,22 @@ class Draw:
     strategy: st.SearchStrategy
     plan: Callable[[Any], tuple[str, Any]]
     memo: Hashable
+    explicit_plan: Callable[[Any], tuple[str, Any]] | None = None  # for the property's explicit examples (known
+    # counterexamples), which the memo does not share: it may reject fewer than plan does
 
     def keep(self, example: Any) -> tuple[Any, tuple[str, Any]]:
         """What sample() keeps of an example: the example and its plan."""
         return example, self.plan(example)
 
+    def keep_explicit(self, example: Any) -> tuple[Any, tuple[str, Any]]:
+        """What sample() keeps of an explicit example."""
+        return example, (self.explicit_plan or self.plan)(example)
+
 
 def planned(draw: Draw, fuzz_seed: int, count: int, explicit: Sequence[Any] = ()) -> list[tuple[Any, Any]]:
     """sample() of a Draw: (example, plan) for each example a property run with this seed and budget explores."""
-    return sample(draw.strategy, fuzz_seed, count, explicit=explicit, keep=draw.keep, memo=draw.memo)
+    return sample(draw.strategy, fuzz_seed, count, explicit=explicit, keep=draw.keep, memo=draw.memo,
+                  keep_explicit=draw.keep_explicit)
 
 
 def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int) -> None:
@@ -496,19 +536,22 @@ def _wait_for_draws() -> None:
 
 
 def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Sequence[Any] = (),
-           keep: Callable[[Any], Any] | None = None, memo: Hashable | None = None) -> list:
+           keep: Callable[[Any], Any] | None = None, memo: Hashable | None = None,
+           keep_explicit: Callable[[Any], Any] | None = None) -> list:
     """The examples a property run with this seed and budget explores, in order (explicit ones first); with keep,
     what keep(example) returns for each, where keep may reject an example as the property would (raising
     hypothesis.errors.UnsatisfiedAssumption).
 
     memo names strategy and keep together (equal memos: equal strategies, keeps that return and reject alike): a
     process draws each memo's examples of a seed and budget once, as several properties draw the same. Hypothesis's
-    draws do not depend on the explicit examples, which run first, so only the draws are kept."""
+    draws do not depend on the explicit examples, which run first, so only the draws are kept. keep_explicit
+    (default keep) is what is kept of an explicit example."""
     _wait_for_draws()  # hypothesis draws in one thread at a time
     kept = []
     for value in explicit:
         try:  # an explicit example the property rejects is skipped, as hypothesis skips it
-            kept.append(value if keep is None else keep(value))
+            keep_one = keep_explicit or keep
+            kept.append(value if keep_one is None else keep_one(value))
         except UnsatisfiedAssumption:
             continue
     if memo is not None and (memo, fuzz_seed, count) in _DRAWN:

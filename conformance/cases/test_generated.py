@@ -58,11 +58,11 @@ def _preflight_checks(prop: str, case, expected, resp: Response, request: gen.Ge
 
 
 def _run_preflight_property(p: Property, prop: str) -> None:
-    aimed = draws.aimed(prop)
+    every = draws.judges_refusals(prop)
 
     def body(example) -> None:
         config, _ = example
-        wanted = draws.wanted(example, aimed, p.exclude)
+        wanted = draws.every_preflight(example, p.exclude) if every else draws.wanted(example, True, p.exclude)
         for (request, expected), resp in zip(wanted, p.answers_or_exclude(config, [r for r, _ in wanted])):
             scratch, counts = _preflight_checks(prop, p.case, expected, resp, request)
             if not counts:

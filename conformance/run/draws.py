@@ -41,10 +41,30 @@ def _configuration(config: list[dict]) -> tuple[str, list[dict]]:
     return config_key(config), config
 
 
-def aimed(prop: str) -> bool:
-    """Whether a preflight property's requests are aimed at a rule (all but the status property, which judges
-    refusals too)."""
-    return prop != "status"
+def judges_refusals(prop: str) -> bool:
+    """Whether a preflight property judges every preflight of an example (the status property), not only the
+    ones the model allows."""
+    return prop == "status"
+
+
+def every_preflight(example, exclude: Callable[[str], None] = _ignore) -> list:
+    """The status property's requests: each aimed preflight and its near miss (gen.near_miss), those the model
+    decides, each with its answer; an example with none is rejected."""
+    config, requests = example
+    misses = [m for m in (gen.near_miss(config, r) for r in requests) if m is not None]
+    return decidable(config, list(dict.fromkeys([*requests, *misses])), exclude)
+
+
+def _preflights(reject_like_aimed: bool) -> Callable[[Any], tuple[str, Any]]:
+    """Plan of the preflight properties: every request of every_preflight(), grouped by the configuration; the
+    drawn examples are rejected where the aimed properties reject them (no preflight the model allows), so all
+    nine draw the same. A known counterexample of the status property is never rejected for that."""
+    def plan(example) -> tuple[str, tuple[list[dict], list[gen.GenRequest]]]:
+        if reject_like_aimed:
+            wanted(example, True)
+        config = example[0]
+        return config_key(config), (config, [r for r, _ in every_preflight(example)])
+    return plan
 
 
 def draw_of(prop: str) -> gen.Draw:
@@ -55,9 +75,10 @@ def draw_of(prop: str) -> gen.Draw:
         return gen.Draw(gen.configurations(1, 6, marker=False, ids=True), _configuration, ("roundtrip",))
     if prop == "actual":
         return gen.Draw(gen.scenarios("actual"), _by_configuration(False), ("actual",))
-    # Eight preflight properties compare allowed answers: they draw and plan alike, so a worker draws them once.
-    return gen.Draw(gen.scenarios("preflight", aim=True if aimed(prop) else None), _by_configuration(aimed(prop)),
-                    ("preflight", aimed(prop)))
+    # The nine preflight properties draw alike (a worker draws them once) and plan alike: whichever asks first asks
+    # every answer the others judge, near misses included, under one configuration put.
+    return gen.Draw(gen.scenarios("preflight", aim=True), _preflights(True), ("preflight",),
+                    explicit_plan=_preflights(not judges_refusals(prop)))
 
 
 def draw_ahead(props: Iterable[str], fuzz_seed: int, budget: int) -> None:
