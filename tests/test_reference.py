@@ -80,3 +80,16 @@ def test_signatures_are_checked_and_cors_answered(reference):
                                                          "Access-Control-Request-Method": "GET"}, timeout=10)
     assert pre.status_code == 200 and pre.headers["Access-Control-Allow-Origin"] == "https://a.example"
     good.delete_bucket(Bucket="ref-sig")
+
+
+def test_a_property_the_server_leaves_without_any_check_says_why(tmp_path):
+    """Against a server that refuses every configuration (FLT-VAL-009), a generated case has nothing to judge: no
+    verdict, with the reason, not a case that made no check."""
+    from suiterun import clean_env, run_suite
+
+    run = run_suite(tmp_path / "reports", "--target=reference", "--case=GEN-PRE-RULE-001", "--fuzz-examples=5",
+                    env=clean_env(S3CORS_REFERENCE_FAULT="FLT-VAL-009"))
+    record = run.cases["GEN-PRE-RULE-001"]
+    assert record["outcome"] == "error", run.output[-2000:]
+    assert "no generated example could be checked" in record["reason"]
+    assert "configuration refused by the server" in record["reason"]

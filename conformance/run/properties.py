@@ -482,9 +482,7 @@ class Property:
         except Unsatisfiable:
             if self.round[0] != self.state.fuzz_seed:
                 return []
-            self._observe_counts()
-            self.check.precondition(False, "no generated example could be checked (every one was excluded: "
-                                           f"{dict(self.excluded) or 'no answer to compare'})")
+            self._nothing_checked()
         except BaseException as exc:  # noqa: BLE001 - hypothesis raises one failure or a group of them
             found = _collect(exc)
             stops = [e for e in found if isinstance(e, (InfraError, ServerError, Unsupported))]
@@ -511,6 +509,8 @@ class Property:
             self._record_held()
             level = "MUST" if "MUST" in self.first else "SHOULD" if "SHOULD" in self.first else None
             if level is None:
+                if not self.stats["checked"]:  # every round left without a check (every configuration refused)
+                    self._nothing_checked()
                 return
             self.mode = level
             self.round = self.first[level].round  # shrink where it was found: the same examples lead to it
@@ -547,9 +547,7 @@ class Property:
         """Explore the examples the round planned, in order: the ones hypothesis would draw (their validity
         rests on the model alone), without drawing them a second time."""
         if not self.planned and not self.rounds:
-            self._observe_counts()
-            self.check.precondition(False, "no generated example could be checked (every one was excluded: "
-                                           f"{dict(self.excluded) or 'no answer to compare'})")
+            self._nothing_checked()
         for example in self.planned:
             try:
                 self.example(lambda: body(example))
@@ -566,6 +564,12 @@ class Property:
             if held == made:
                 self.check.that(level, True, f"{what}: held in all {made} generated examples it was checked in "
                                              f"(seed {seed}, budget {budget}{more})")
+
+    def _nothing_checked(self) -> None:
+        """Stop without a verdict, saying why: no example could be checked."""
+        self._observe_counts()
+        self.check.precondition(False, "no generated example could be checked (every one was excluded: "
+                                       f"{dict(self.excluded) or 'no answer to compare'})")
 
     def _observe_counts(self) -> None:
         self.check.observe("examples_checked", self.stats["checked"])
