@@ -548,9 +548,9 @@ def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Se
     (default keep) is what is kept of an explicit example."""
     _wait_for_draws()  # hypothesis draws in one thread at a time
     kept = []
+    keep_one = keep_explicit or keep
     for value in explicit:
         try:  # an explicit example the property rejects is skipped, as hypothesis skips it
-            keep_one = keep_explicit or keep
             kept.append(value if keep_one is None else keep_one(value))
         except UnsatisfiedAssumption:
             continue
