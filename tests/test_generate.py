@@ -435,3 +435,54 @@ def test_examples_depend_on_the_seed_alone_not_on_loaded_local_modules(tmp_path,
     from hypothesis.internal.conjecture import providers  # the pool itself: private, hence this test
     pool = providers._get_local_constants()
     assert not any(word in pool.strings for word in literals), "local literals reach hypothesis's draws"
+
+
+def test_the_draw_child_draws_what_the_run_would_draw():
+    """A run draws its first round in a child process (run/draw_child.py): the same examples and plans as drawing
+    here, each distinct draw once."""
+    import pickle
+    from conformance.run import draws
+    props = ["status", "accept", "origin", "actual"]
+    done = subprocess.run([sys.executable, "-m", "conformance.run.draw_child", str(SEED), "8", *props],
+                          capture_output=True, timeout=120, check=True)
+    got = pickle.loads(done.stdout)
+    assert set(got) == {("preflight",), ("accept",), ("actual",)}
+    for prop in props:
+        draw = draws.draw_of(prop)
+        assert repr(got[draw.memo]) == repr(gen.planned(draw, SEED, 8)), prop
+
+
+@pytest.mark.parametrize("child", ["works", "fails"])
+def test_draw_ahead_fills_the_memo_from_the_child_or_draws_itself(child, monkeypatch):
+    """What draw_ahead leaves for the properties is the same whether its child process answers or fails."""
+    from conformance.run import draws
+    monkeypatch.setattr(gen, "_DRAWN", {})
+    if child == "fails":
+        monkeypatch.setattr(draws.subprocess, "Popen", _failing_popen)
+    draws.draw_ahead(["status", "roundtrip"], SEED, 6)
+    gen._wait_for_draws()
+    assert set(gen._DRAWN) == {(("preflight",), SEED, 6), (("roundtrip",), SEED, 6)}
+    drawn = {key: repr(value) for key, value in gen._DRAWN.items()}
+    monkeypatch.setattr(gen, "_DRAWN", {})
+    for prop in ("status", "roundtrip"):
+        draw = draws.draw_of(prop)
+        assert drawn[(draw.memo, SEED, 6)] == repr(gen.planned(draw, SEED, 6)), prop
+
+
+def _failing_popen(args, **kwargs):
+    """A child that exits 1 at once without a word (as one whose interpreter cannot start would)."""
+    return _POPEN([sys.executable, "-c", "raise SystemExit(1)"], **kwargs)
+
+
+_POPEN = subprocess.Popen  # the real one, for the stand-ins above and below
+
+
+def test_stop_drawing_kills_a_child_still_drawing(monkeypatch):
+    """The run's end stops a child no property waited for."""
+    from conformance.run import draws
+    monkeypatch.setattr(draws.subprocess, "Popen", lambda args, **kwargs: _POPEN(
+        [sys.executable, "-c", "import time; time.sleep(60)"], **kwargs))
+    child = draws._Child(["status"], SEED, 6)
+    draws.stop_drawing()
+    assert child.proc.wait(timeout=10) != 0
+    assert child.result() == {} and not draws._Child.running

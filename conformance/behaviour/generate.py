@@ -507,10 +507,12 @@ def planned(draw: Draw, fuzz_seed: int, count: int, explicit: Sequence[Any] = ()
                   keep_explicit=draw.keep_explicit)
 
 
-def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int) -> None:
+def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int,
+               elsewhere: Callable[[], Mapping[Hashable, list]] | None = None) -> None:
     """Draw these in a thread, now, while the run's other cases wait for their answers (drawing is CPU, theirs
-    is waiting); sample() waits for the thread before it draws anything. A draw that fails is drawn again by
-    the property that asks for it, which then reports the problem."""
+    is waiting); sample() waits for the thread before it draws anything. elsewhere, when given, returns what
+    planned() would keep of each memo's draw, drawn in another process; the thread draws what it does not
+    return. A draw that fails is drawn again by the property that asks for it, which then reports the problem."""
     global _drawing
     _wait_for_draws()
     # Hypothesis takes another thread's use of the global `random` during a draw for the strategy's (a warning).
@@ -518,6 +520,14 @@ def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int) -> None:
                             category=HypothesisDeprecationWarning)
 
     def run() -> None:
+        if elsewhere is not None:
+            try:
+                got = elsewhere()
+            except Exception:  # noqa: BLE001 - drawn here instead, below
+                got = {}
+            for draw in draws:
+                if draw.memo in got:
+                    _DRAWN[(draw.memo, fuzz_seed, count)] = got[draw.memo]
         for draw in draws:
             try:
                 planned(draw, fuzz_seed, count)

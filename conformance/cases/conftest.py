@@ -166,6 +166,7 @@ def _ahead(request: pytest.FixtureRequest, s3cors: State, buckets: Buckets) -> I
         yield {"configs": list(configs.items()), "preflights": preflights, "buckets": new, "alone": alone}
     finally:
         alone.stop()
+        draws.stop_drawing()
 
 
 def _start_alone(request: pytest.FixtureRequest, ahead: dict) -> None:

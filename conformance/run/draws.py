@@ -1,10 +1,14 @@
 """What each generated property draws and what its examples will ask, as pure functions of the model (no request,
 no property state): a property plans its examples with them before it sends anything (properties.py), a worker
-draws equal draws once (gen.sample's memo), and a run without workers draws them ahead, in a thread, while its
-other cases wait for their answers (draw_ahead)."""
+draws equal draws once (gen.sample's memo), and a run without workers draws them ahead, in a process of its own
+(draw_child.py), while its other cases wait for their answers (draw_ahead)."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+import threading
 from typing import Any, Callable, Iterable
 
 from conformance.behaviour import generate as gen
@@ -82,10 +86,47 @@ def draw_of(prop: str) -> gen.Draw:
 
 
 def draw_ahead(props: Iterable[str], fuzz_seed: int, budget: int) -> None:
-    """Draw the first round of these properties ahead, in a thread (each distinct draw once)."""
-    draws = {}
+    """Draw the first round of these properties ahead (each distinct draw once), in a child process; what it
+    does not return is drawn in a thread here."""
+    draws: dict = {}
     for prop in props:
-        draw = draw_of(prop)
-        draws.setdefault(draw.memo, draw)
+        draws.setdefault(draw_of(prop).memo, prop)
     if draws and budget > 0:
-        gen.draw_ahead(list(draws.values()), fuzz_seed, budget)
+        child = _Child(list(draws.values()), fuzz_seed, budget)
+        gen.draw_ahead([draw_of(prop) for prop in draws.values()], fuzz_seed, budget, elsewhere=child.result)
+
+
+def stop_drawing() -> None:
+    """Stop a child still drawing (the run ends before a property asked for its examples)."""
+    with _Child.lock:
+        running = list(_Child.running)
+    for child in running:
+        child.stop()
+
+
+class _Child:
+    """A draw_child process, started at once; result() waits for its examples."""
+
+    lock = threading.Lock()
+    running: set["_Child"] = set()
+
+    def __init__(self, props: list[str], fuzz_seed: int, budget: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.run.draw_child", str(fuzz_seed),
+                                      str(budget), *props], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        with self.lock:
+            self.running.add(self)
+
+    def result(self) -> dict:
+        """{memo: planned examples}; {} when the child failed (the caller draws them itself)."""
+        try:
+            out, _ = self.proc.communicate()
+            return pickle.loads(out) if self.proc.returncode == 0 else {}
+        finally:
+            with self.lock:
+                self.running.discard(self)
+
+    def stop(self) -> None:
+        """Kill the child if it still runs."""
+        if self.proc.poll() is None:
+            self.proc.kill()
