@@ -6,7 +6,7 @@ import pytest
 
 from conformance.behaviour.tables import Case
 from conformance.behaviour.checks import (OUTCOMES, Check, CheckResult, Inconclusive, RequirementFailed, apply_expectation,
-                                judge, server_error_of)
+                                judge, needs_traceback, server_error_of)
 from conformance.errors import InfraError, ServerError, Unsupported
 from conformance.target.expectations import Expectation
 
@@ -183,3 +183,10 @@ def test_every_outcome_is_covered():
     judged = {p.values[3] for p in JUDGE}
     applied = {p.values[3] for p in EXPECT}
     assert judged | applied == set(OUTCOMES)
+
+
+@pytest.mark.parametrize(("level", "checks", "exc", "outcome", "reason"), [p for p in JUDGE if p.values[2]])
+def test_only_a_harness_error_needs_its_traceback(level, checks, exc, outcome, reason):
+    """The plugin spares pytest formatting a traceback the verdict's text replaces, for exactly the exceptions that
+    judge() does not call a harness error."""
+    assert needs_traceback(exc) == reason.startswith("harness error")

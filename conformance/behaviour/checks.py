@@ -121,6 +121,15 @@ def server_error_of(exc: BaseException | None) -> dict | None:
     return {"status": exc.status, "code": exc.code} if isinstance(exc, ServerError) else None
 
 
+# What a case raises to end with a verdict (not a harness bug): its record's reason says all, without a traceback.
+VERDICT_EXCEPTIONS = (ServerError, Unsupported, InfraError, Inconclusive)
+
+
+def needs_traceback(exc: BaseException) -> bool:
+    """Whether the exception that ended a case is a harness bug, whose report shows its traceback."""
+    return not isinstance(exc, (*VERDICT_EXCEPTIONS, RequirementFailed))
+
+
 def judge(case: Case, check: Check | None, exc: BaseException | None) -> tuple[str, str]:
     """The raw outcome of a case from its checks and the exception that ended it, if any.
 

@@ -149,6 +149,7 @@ def citations(source: str) -> set[tuple[str, str | None]]:
     return found
 
 
+@functools.lru_cache(maxsize=None)  # every source's backing asks it of every vector fact
 def _fact_key(fact: str) -> tuple[str, str | None]:
     m = _FACT.fullmatch(fact)
     if m["question"]:
@@ -194,12 +195,17 @@ def _references(source: str) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=None)  # asked for every vector of every source that names a recording
+def _stem(path: str) -> str:
+    return Path(path).stem
+
+
 def _named(vector: Vector, source: str) -> bool:
     """Whether the source names this vector's recording (its test and/or snapshot key) explicitly."""
     references = _references(source)
     if not references:
         return False
-    stem = Path(vector.source.test_file).stem
+    stem = _stem(vector.source.test_file)
     for file_stem, keys, tests in references:
         if file_stem != stem:
             continue
