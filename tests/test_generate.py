@@ -453,15 +453,21 @@ def test_the_draw_child_draws_what_the_run_would_draw():
 
 
 @pytest.mark.parametrize("child", ["works", "fails"])
-def test_draw_ahead_fills_the_memo_from_the_child_or_draws_itself(child, monkeypatch):
-    """What draw_ahead leaves for the properties is the same whether its child process answers or fails."""
+def test_draw_ahead_fills_the_memo_from_the_child_or_draws_itself(child, monkeypatch, tmp_path):
+    """What draw_ahead leaves for the properties is the same whether its child process answers or fails (the
+    child finds this package from any working directory)."""
     from conformance.run import draws
     monkeypatch.setattr(gen, "_DRAWN", {})
+    monkeypatch.chdir(tmp_path)
+    answered = []
+    result = draws._Child.result
+    monkeypatch.setattr(draws._Child, "result", lambda self: answered.append(result(self)) or answered[-1])
     if child == "fails":
         monkeypatch.setattr(draws.subprocess, "Popen", _failing_popen)
     draws.draw_ahead(["status", "roundtrip"], SEED, 6)
     gen._wait_for_draws()
     assert set(gen._DRAWN) == {(("preflight",), SEED, 6), (("roundtrip",), SEED, 6)}
+    assert [sorted(got) for got in answered] == [[] if child == "fails" else [("preflight",), ("roundtrip",)]]
     drawn = {key: repr(value) for key, value in gen._DRAWN.items()}
     monkeypatch.setattr(gen, "_DRAWN", {})
     for prop in ("status", "roundtrip"):

@@ -5,11 +5,15 @@ draws equal draws once (gen.sample's memo), and a run without workers draws them
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any, Callable, Iterable
+
+import conformance
 
 from conformance.behaviour import generate as gen
 from conformance.run.properties import config_key, decidable, reject_unless
@@ -111,9 +115,12 @@ class _Child:
     running: set["_Child"] = set()
 
     def __init__(self, props: list[str], fuzz_seed: int, budget: int) -> None:
+        # The child imports this very package, not another copy on its path (a checkout beside an installed wheel).
+        root = str(Path(conformance.__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
         self.proc = subprocess.Popen([sys.executable, "-m", "conformance.run.draw_child", str(fuzz_seed),
                                       str(budget), *props], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, env=env)
         with self.lock:
             self.running.add(self)
 
