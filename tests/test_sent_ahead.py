@@ -53,7 +53,8 @@ def test_a_request_sent_ahead_answers_the_same_request_later_once():
 
         s3.recorder.current = []
         s3.send_ahead([preflight_args("ahead", "k", "https://a.example", "GET", note="mine")])
-        assert s3.recorder.current == [] and s3.recorder.total == 1  # kept apart for the case that asks
+        _until(lambda: s3.recorder.total == 1)
+        assert s3.recorder.current == []  # kept apart for the case that asks
         s3.recorder.current = []
         first = s3.preflight("ahead", "k", "https://a.example", "GET", note="mine")
         assert first.status == 200 and s3.recorder.total == 1
@@ -61,6 +62,135 @@ def test_a_request_sent_ahead_answers_the_same_request_later_once():
         again = s3.preflight("ahead", "k", "https://a.example", "GET", note="mine")  # used once: sent now
         other = s3.preflight("ahead", "k", "https://b.example", "GET", note="mine")
         assert (again.status, other.status) == (200, 403) and s3.recorder.total == 3
+
+
+def _until(condition, timeout: float = 30.0) -> None:
+    """Poll, bounded: what a thread of the pool does shows up in its own time."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.01)
+
+
+class _HeldServer:
+    """An HTTP server on 127.0.0.1 that holds every answer to a path starting /held until release(); others at
+    once (200, the path in a header)."""
+
+    def __enter__(self) -> "_HeldServer":
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.gate, self.arrived = threading.Event(), []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_OPTIONS(self):  # noqa: N802 - the http.server hook
+                server.arrived.append(self.path)
+                if self.path.startswith("/held"):
+                    server.gate.wait(30)
+                self.send_response(200)
+                self.send_header("X-Path", self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return self
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def __exit__(self, *exc) -> None:
+        self.gate.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _held_s3(server, limit: int):
+    from conformance.target.http import S3
+    from conformance.target.profiles import Credentials, Settings, resolve_target
+
+    inflight.set_limit(limit)
+    target, _ = resolve_target(Settings(endpoint_url=server.url))
+    return S3(target, Credentials("k", "s"), Recorder(Redactor()))
+
+
+def test_sending_ahead_does_not_wait_for_the_answers():
+    """send_ahead returns while its requests are unanswered; a case that needs another answer goes on meanwhile,
+    and the one that asks for a held answer waits for it and gets its exchange as evidence."""
+    from conformance.target.http import preflight_args
+
+    with _HeldServer() as server:
+        try:
+            s3 = _held_s3(server, 4)
+            s3.recorder.current = []
+            s3.send_ahead([preflight_args("held", "k", "https://a.example", "GET", note="slow"),
+                           preflight_args("free", "k", "https://a.example", "GET", note="quick")])
+            _until(lambda: len(server.arrived) == 2)  # both in flight; the held one unanswered
+            quick = s3.preflight("free", "k", "https://a.example", "GET", note="quick")
+            assert quick.header("X-Path") == "/free/k" and not server.gate.is_set()
+            assert [x["note"] for x in s3.recorder.current] == ["sent ahead: quick"]
+            server.release()
+            slow = s3.preflight("held", "k", "https://a.example", "GET", note="slow")
+            assert slow.header("X-Path") == "/held/k"
+            assert [x["note"] for x in s3.recorder.current] == ["sent ahead: quick", "sent ahead: slow"]
+            assert s3.recorder.total == 2 and s3.recorder.case_requests == 2
+        finally:
+            inflight.set_limit(inflight.DEFAULT_CONCURRENCY)
+
+
+def test_a_request_not_yet_sent_ahead_is_sent_by_the_case_that_asks():
+    """With the pool's threads busy, a request still queued is not waited for: the case sends it itself (nothing
+    waits on the queue behind it), and it is not sent twice."""
+    import threading
+    from conformance.target.http import preflight_args
+
+    with _HeldServer() as server:
+        busy = threading.Event()
+        try:
+            s3 = _held_s3(server, 2)
+            blockers = [inflight.submit(lambda: busy.wait(30)) for _ in range(2)]  # both threads, no request
+            s3.recorder.current = []
+            s3.send_ahead([preflight_args("free", "c", "https://a.example", "GET", note="c")])
+            asked = s3.preflight("free", "c", "https://a.example", "GET", note="c")
+            assert asked.status == 200 and not busy.is_set()
+            assert [x["note"] for x in s3.recorder.current] == ["c"]  # sent now, by the case, not ahead
+            busy.set()
+            inflight.settle(blockers)
+            s3.forget_ahead()
+            assert server.arrived == ["/free/c"]  # once
+        finally:
+            busy.set()
+            inflight.set_limit(inflight.DEFAULT_CONCURRENCY)
+
+
+def test_forgetting_what_was_sent_ahead_cancels_the_queued_and_waits_for_the_rest():
+    import threading
+    from conformance.target.http import preflight_args
+
+    with _HeldServer() as server:
+        try:
+            s3 = _held_s3(server, 2)
+            s3.send_ahead([preflight_args("held", key, "https://a.example", "GET") for key in "abcd"])
+            _until(lambda: len(server.arrived) == 2)  # a and b held; c and d queued
+            futures = [future for kept in s3._ahead.values() for future in kept]
+            forgetting = threading.Thread(target=s3.forget_ahead)
+            forgetting.start()
+            _until(lambda: sum(future.cancelled() for future in futures) == 2)
+            assert forgetting.is_alive()  # waiting for a and b
+            server.release()
+            forgetting.join(30)
+            assert not forgetting.is_alive() and all(future.done() for future in futures)
+            assert s3.recorder.total == 2 and sorted(server.arrived) == ["/held/a", "/held/b"]  # c, d never left
+        finally:
+            inflight.set_limit(inflight.DEFAULT_CONCURRENCY)
 
 
 def test_an_error_sent_ahead_is_raised_when_asked():

@@ -45,6 +45,7 @@ def buckets(s3: S3, s3cors: State) -> Iterator[Buckets]:
     """The registry of this worker's buckets; everything in it is removed at the end of the session."""
     registry = Buckets(s3, s3cors.run_id, worker_id(), keep=s3cors.keep_buckets, journal=s3cors.journal())
     yield registry
+    s3.forget_ahead()  # nothing sent ahead still runs against a bucket being removed
     left = registry.cleanup()
     if left:
         import warnings

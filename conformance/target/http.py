@@ -11,6 +11,7 @@ import ssl
 import threading
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
@@ -207,8 +208,9 @@ class S3:
                                                    credentials.session_token)
         # Objects this client wrote, per bucket: removing a bucket deletes them without listing it first.
         self.written: dict[str, set[str]] = {}
-        # Requests sent ahead (send_ahead): their arguments -> [(answer or exception, exchanges)], first first.
-        self._ahead: dict[tuple, list[tuple[Response | BaseException, list[dict]]]] = {}
+        # Requests sent ahead (send_ahead): their arguments -> futures of (answer or exception, exchanges), first
+        # first.
+        self._ahead: dict[tuple, list[Future]] = {}
 
     @functools.cached_property
     def sigv2_client(self):
@@ -289,7 +291,10 @@ class S3:
                 "sign": sign, "content_md5": content_md5, "note": note, "url": url, "wrong_secret": wrong_secret}
         kept = self._ahead.get(_request_key(**call)) if self._ahead else None
         if kept:
-            answer, exchanges = kept.pop(0)
+            future = kept.pop(0)
+            if future.cancel():  # still waiting for a place in flight: it goes out now, as any request does
+                return self._request_now(**call)
+            answer, exchanges = future.result()
             inflight.in_order(lambda: self.recorder.restore(exchanges, "sent ahead", counted=True))
             if isinstance(answer, BaseException):
                 raise answer
@@ -367,17 +372,34 @@ class S3:
         return self.request(**preflight_args(bucket, key, origin, method, request_headers, extra, note))
 
     def send_ahead(self, calls: list[dict]) -> None:
-        """Send these requests (request()'s keyword arguments) now, together; a later request() with the same
-        arguments is answered by one of them, its exchanges joining the evidence of the case that asks. An
-        answer that is an error (a 5xx, no answer) is kept too, and raised then, as it would have been.
-        Only for requests that change nothing, to resources nothing changes in between."""
-        def one(call: dict) -> Response | BaseException:
-            try:
-                return self._request_now(**call)
-            except (InfraError, ServerError, Unsupported) as exc:
-                return exc
-        for call, (answer, exchanges) in zip(calls, self.recorder.gather_apart([lambda c=c: one(c) for c in calls])):
-            self._ahead.setdefault(_request_key(**call), []).append((answer, exchanges))
+        """Start these requests (request()'s keyword arguments) now, together, and return at once; a later
+        request() with the same arguments waits for one of them, its exchanges joining the evidence of the case
+        that asks. An answer that is an error (a 5xx, no answer) is kept too, and raised then, as it would have
+        been. Only for requests that change nothing, to resources nothing changes in between.
+
+        Not waiting matters: a server that answers some of them 5xx is asked again after a pause, and the cases
+        that need none of those answers go on meanwhile."""
+        recorder = self.recorder
+
+        def one(call: dict) -> tuple[Response | BaseException, list[dict]]:
+            with recorder.unrecorded(), recorder.capture() as exchanges:  # evidence of the case that asks
+                try:
+                    answer: Response | BaseException = self._request_now(**call)
+                except (InfraError, ServerError, Unsupported) as exc:
+                    answer = exc
+            return answer, exchanges
+
+        for call in calls:
+            self._ahead.setdefault(_request_key(**call), []).append(inflight.submit(lambda c=call: one(c)))
+
+    def forget_ahead(self) -> None:
+        """Cancel the requests sent ahead that no case asked for, and wait for those in flight: before the run
+        removes their buckets."""
+        futures = [future for kept in self._ahead.values() for future in kept]
+        self._ahead.clear()
+        for future in futures:
+            future.cancel()
+        inflight.settle(futures)
 
 
 def preflight_args(bucket: str | None, key: str | None, origin: str | None, method: str | None,

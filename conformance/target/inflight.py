@@ -76,6 +76,27 @@ def in_order(action: Callable[[], Any]) -> None:
         actions.append(action)
 
 
+def submit(call: Callable[[], T]) -> Future:
+    """Start call on the run's pool and return its future at once; with concurrency 1, or inside a gathered
+    call, it runs here, now (one after another, and no pool inside the pool)."""
+    if _limit > 1 and getattr(_local, "actions", None) is None:
+        return _executor().submit(call)
+    future: Future = Future()
+    future.set_running_or_notify_cancel()
+    try:
+        future.set_result(call())
+    except _UNWIND:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the future's result, raised where it is asked for
+        future.set_exception(exc)
+    return future
+
+
+def settle(futures: Sequence[Future]) -> None:
+    """Wait until none of these futures is still running (cancelled ones included)."""
+    wait(list(futures))
+
+
 def _run_one(call: Callable[[], T]) -> tuple[T | None, BaseException | None, list[Callable[[], Any]]]:
     """Run a call on a pool thread, collecting its in_order() actions; never raises."""
     _local.actions = actions = []
