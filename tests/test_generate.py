@@ -439,40 +439,66 @@ def test_examples_depend_on_the_seed_alone_not_on_loaded_local_modules(tmp_path,
 
 def test_the_draw_child_draws_what_the_run_would_draw():
     """A run draws its first round in a child process (run/draw_child.py): the same examples and plans as drawing
-    here, each distinct draw once."""
+    here, each distinct draw once, one pickle per draw, in the order asked."""
+    import io
     import pickle
     from conformance.run import draws
     props = ["status", "accept", "origin", "actual"]
     done = subprocess.run([sys.executable, "-m", "conformance.run.draw_child", str(SEED), "8", *props],
                           capture_output=True, timeout=120, check=True)
-    got = pickle.loads(done.stdout)
-    assert set(got) == {("preflight",), ("accept",), ("actual",)}
+    stream, got = io.BytesIO(done.stdout), []
+    while stream.tell() < len(done.stdout):
+        got.append(pickle.load(stream))
+    assert [memo for memo, _ in got] == [("preflight",), ("accept",), ("actual",)]
     for prop in props:
         draw = draws.draw_of(prop)
-        assert repr(got[draw.memo]) == repr(gen.planned(draw, SEED, 8)), prop
+        assert repr(dict(got)[draw.memo]) == repr(gen.planned(draw, SEED, 8)), prop
 
 
 @pytest.mark.parametrize("child", ["works", "fails"])
-def test_draw_ahead_fills_the_memo_from_the_child_or_draws_itself(child, monkeypatch, tmp_path):
-    """What draw_ahead leaves for the properties is the same whether its child process answers or fails (the
-    child finds this package from any working directory)."""
+def test_draw_ahead_takes_the_childs_draws_or_leaves_them_to_the_properties(child, monkeypatch, tmp_path):
+    """What draw_ahead takes from its child is what the properties would draw (the child finds this package from
+    any working directory); from a failed child it takes nothing, and each property draws its own."""
     from conformance.run import draws
     monkeypatch.setattr(gen, "_DRAWN", {})
     monkeypatch.chdir(tmp_path)
-    answered = []
-    result = draws._Child.result
-    monkeypatch.setattr(draws._Child, "result", lambda self: answered.append(result(self)) or answered[-1])
     if child == "fails":
         monkeypatch.setattr(draws.subprocess, "Popen", _failing_popen)
-    draws.draw_ahead(["status", "roundtrip"], SEED, 6)
+    draws.draw_ahead(["roundtrip", "status", "origin"], SEED, 6)
     gen._wait_for_draws()
-    assert set(gen._DRAWN) == {(("preflight",), SEED, 6), (("roundtrip",), SEED, 6)}
-    assert [sorted(got) for got in answered] == [[] if child == "fails" else [("preflight",), ("roundtrip",)]]
-    drawn = {key: repr(value) for key, value in gen._DRAWN.items()}
+    taken = {key: repr(value) for key, value in gen._DRAWN.items()}
     monkeypatch.setattr(gen, "_DRAWN", {})
-    for prop in ("status", "roundtrip"):
-        draw = draws.draw_of(prop)
-        assert drawn[(draw.memo, SEED, 6)] == repr(gen.planned(draw, SEED, 6)), prop
+    drawn_here = {(draws.draw_of(p).memo, SEED, 6): repr(gen.planned(draws.draw_of(p), SEED, 6))
+                  for p in ("roundtrip", "status")}
+    assert taken == (drawn_here if child == "works" else {})
+
+
+def test_a_property_goes_on_as_soon_as_its_draw_has_come():
+    """The draw most properties share comes first, and they need not wait for the others; a draw that never
+    comes is drawn by the property that asks, once the child is done."""
+    import threading
+    from hypothesis import strategies as st
+
+    gate = threading.Event()
+
+    def fetch():
+        yield ("first",), ["one"]
+        gate.wait(30)
+        yield ("second",), ["two"]
+
+    try:
+        gen.draw_ahead(fetch, SEED, 3)
+        assert gen.sample(st.nothing(), SEED, 3, memo=("first",)) == ["one"]
+        assert gen._drawing is not None and not gen._drawing.finished  # the second draw has not come
+        gate.set()
+        assert gen.sample(st.nothing(), SEED, 3, memo=("second",)) == ["two"]
+        never = gen.sample(st.just(7), SEED, 3, memo=("never",))  # drawn here, hypothesis's way
+        assert never and set(never) == {7}
+        assert gen._drawing is None
+    finally:
+        gate.set()
+        for key in [k for k in gen._DRAWN if k[0] in (("first",), ("second",), ("never",))]:
+            del gen._DRAWN[key]
 
 
 def _failing_popen(args, **kwargs):
@@ -491,4 +517,4 @@ def test_stop_drawing_kills_a_child_still_drawing(monkeypatch):
     child = draws._Child(["status"], SEED, 6)
     draws.stop_drawing()
     assert child.proc.wait(timeout=10) != 0
-    assert child.result() == {} and not draws._Child.running
+    assert list(child.results()) == [] and not draws._Child.running

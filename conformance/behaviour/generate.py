@@ -13,7 +13,7 @@ import threading
 import zlib
 import warnings
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis import strategies as st
@@ -477,7 +477,8 @@ def round_seed(fuzz_seed: int, number: int) -> int:
 
 
 _DRAWN: dict[tuple, list] = {}  # (memo, seed, count) -> what sample() kept of hypothesis's draws
-_drawing: threading.Thread | None = None  # draw_ahead()'s thread, until sample() has waited for it
+_DRAWN_CHANGED = threading.Condition()  # a draw came from draw_ahead(), or all did
+_drawing: "_DrawingAhead | None" = None  # draw_ahead()'s thread, until sample() has waited for it
 
 
 @dataclass(frozen=True)
@@ -507,41 +508,54 @@ def planned(draw: Draw, fuzz_seed: int, count: int, explicit: Sequence[Any] = ()
                   keep_explicit=draw.keep_explicit)
 
 
-def draw_ahead(draws: Sequence[Draw], fuzz_seed: int, count: int,
-               elsewhere: Callable[[], Mapping[Hashable, list]] | None = None) -> None:
-    """Draw these in a thread, now, while the run's other cases wait for their answers (drawing is CPU, theirs
-    is waiting); sample() waits for the thread before it draws anything. elsewhere, when given, returns what
-    planned() would keep of each memo's draw, drawn in another process; the thread draws what it does not
-    return. A draw that fails is drawn again by the property that asks for it, which then reports the problem."""
+def draw_ahead(fetch: Callable[[], Iterable[tuple[Hashable, list]]], fuzz_seed: int, count: int) -> None:
+    """Take the first round of the run's draws as another process draws them (fetch yields (memo, what planned()
+    keeps of that memo's draw), one draw at a time), in a thread, while the run's other cases wait for their
+    answers. A property whose draw has come goes on at once; sample() of any other draw waits until fetch is
+    done, so that hypothesis draws here in one thread at a time, and draws itself what did not come (a failed
+    draw: the property then reports the problem)."""
     global _drawing
     _wait_for_draws()
     # Hypothesis takes another thread's use of the global `random` during a draw for the strategy's (a warning).
     warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies",
                             category=HypothesisDeprecationWarning)
-
-    def run() -> None:
-        if elsewhere is not None:
-            try:
-                got = elsewhere()
-            except Exception:  # noqa: BLE001 - drawn here instead, below
-                got = {}
-            for draw in draws:
-                if draw.memo in got:
-                    _DRAWN[(draw.memo, fuzz_seed, count)] = got[draw.memo]
-        for draw in draws:
-            try:
-                planned(draw, fuzz_seed, count)
-            except Exception:  # noqa: BLE001 - the property draws it again and says what went wrong
-                continue
-
-    _drawing = threading.Thread(target=run, name="s3cors-draw-ahead", daemon=True)
-    _drawing.start()
+    drawing = _DrawingAhead(fetch, fuzz_seed, count)
+    _drawing = drawing
+    drawing.start()
 
 
-def _wait_for_draws() -> None:
+class _DrawingAhead(threading.Thread):
+    """draw_ahead()'s thread: puts each draw that comes into _DRAWN and tells those waiting for it."""
+
+    def __init__(self, fetch: Callable[[], Iterable[tuple[Hashable, list]]], fuzz_seed: int, count: int) -> None:
+        super().__init__(name="s3cors-draw-ahead", daemon=True)
+        self.fetch, self.fuzz_seed, self.count = fetch, fuzz_seed, count
+        self.finished = False
+
+    def run(self) -> None:
+        try:
+            for memo, kept in self.fetch():
+                with _DRAWN_CHANGED:
+                    _DRAWN[(memo, self.fuzz_seed, self.count)] = kept
+                    _DRAWN_CHANGED.notify_all()
+        except Exception:  # noqa: BLE001 - what did not come, the property that asks draws itself
+            pass
+        finally:
+            with _DRAWN_CHANGED:
+                self.finished = True
+                _DRAWN_CHANGED.notify_all()
+
+
+def _wait_for_draws(key: tuple | None = None) -> None:
+    """Wait until the draw `key` names has come from draw_ahead() (key None: until all that will come has)."""
     global _drawing
-    if _drawing is not None and _drawing is not threading.current_thread():
-        _drawing.join()
+    drawing = _drawing
+    if drawing is None or drawing is threading.current_thread():
+        return
+    with _DRAWN_CHANGED:
+        _DRAWN_CHANGED.wait_for(lambda: drawing.finished or (key is not None and key in _DRAWN))
+    if drawing.finished:
+        drawing.join()
         _drawing = None
 
 
@@ -556,7 +570,7 @@ def sample(strategy: st.SearchStrategy, fuzz_seed: int, count: int, explicit: Se
     process draws each memo's examples of a seed and budget once, as several properties draw the same. Hypothesis's
     draws do not depend on the explicit examples, which run first, so only the draws are kept. keep_explicit
     (default keep) is what is kept of an explicit example."""
-    _wait_for_draws()  # hypothesis draws in one thread at a time
+    _wait_for_draws(None if memo is None else (memo, fuzz_seed, count))
     kept = []
     keep_one = keep_explicit or keep
     for value in explicit:

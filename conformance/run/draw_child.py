@@ -3,38 +3,41 @@ for one interpreter lock with every case that handles an answer; here it runs on
 
     python -m conformance.run.draw_child SEED BUDGET PROPERTY...
 
-writes to stdout, pickled, {memo: what gen.planned() keeps of each drawn example} for each property's draw (equal
-draws once). Examples depend on the seed and the budget alone (gen.pin_local_constants), so they are the ones the
-run would draw itself; a run whose child fails draws them itself (draws.draw_ahead)."""
+writes to stdout one pickle (memo, what gen.planned() keeps of each drawn example) per property's draw (equal draws
+once), each as soon as it is drawn. Examples depend on the seed and the budget alone (gen.pin_local_constants), so
+they are the ones the run would draw itself; what a failed child did not write, the run draws itself."""
 
 from __future__ import annotations
 
 import pickle
 import sys
+from typing import Hashable, Iterator
 
 
-def draw(props: list[str], fuzz_seed: int, budget: int) -> dict:
-    """{memo: planned examples} of these properties' first round."""
+def draw(props: list[str], fuzz_seed: int, budget: int) -> Iterator[tuple[Hashable, list]]:
+    """(memo, planned examples) of these properties' first round, in their order, each distinct draw once."""
     from conformance.behaviour import generate as gen
     from conformance.run.draws import draw_of
 
-    out: dict = {}
+    done: set = set()
     for prop in props:
         d = draw_of(prop)
-        if d.memo not in out:
-            out[d.memo] = gen.planned(d, fuzz_seed, budget)
-    return out
+        if d.memo not in done:
+            done.add(d.memo)
+            yield d.memo, gen.planned(d, fuzz_seed, budget)
 
 
 def main(argv: list[str]) -> int:
-    """Draw and write the pickle; exit 2 on bad arguments (the caller then draws itself)."""
+    """Draw, writing each draw's pickle as soon as it is drawn; exit 2 on bad arguments (the caller then draws
+    itself)."""
     try:
         fuzz_seed, budget, props = int(argv[0]), int(argv[1]), argv[2:]
     except (IndexError, ValueError):
         print("usage: python -m conformance.run.draw_child SEED BUDGET PROPERTY...", file=sys.stderr)
         return 2
-    pickle.dump(draw(props, fuzz_seed, budget), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    sys.stdout.flush()
+    for memo, kept in draw(props, fuzz_seed, budget):
+        pickle.dump((memo, kept), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        sys.stdout.flush()
     return 0
 
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import conformance
 
@@ -90,14 +90,15 @@ def draw_of(prop: str) -> gen.Draw:
 
 
 def draw_ahead(props: Iterable[str], fuzz_seed: int, budget: int) -> None:
-    """Draw the first round of these properties ahead (each distinct draw once), in a child process; what it
-    does not return is drawn in a thread here."""
-    draws: dict = {}
+    """Draw the first round of these properties ahead, in a child process, each distinct draw once, the draw most
+    properties share first; each property goes on as soon as its draw has come."""
+    sharing: dict = {}
     for prop in props:
-        draws.setdefault(draw_of(prop).memo, prop)
-    if draws and budget > 0:
-        child = _Child(list(draws.values()), fuzz_seed, budget)
-        gen.draw_ahead([draw_of(prop) for prop in draws.values()], fuzz_seed, budget, elsewhere=child.result)
+        sharing.setdefault(draw_of(prop).memo, []).append(prop)
+    if sharing and budget > 0:
+        order = sorted(sharing.values(), key=len, reverse=True)  # stable: equal shares keep the run's order
+        child = _Child([shared[0] for shared in order], fuzz_seed, budget)
+        gen.draw_ahead(child.results, fuzz_seed, budget)
 
 
 def stop_drawing() -> None:
@@ -109,27 +110,37 @@ def stop_drawing() -> None:
 
 
 class _Child:
-    """A draw_child process, started at once; result() waits for its examples."""
+    """A draw_child process, started at once; results() yields its draws as they come."""
 
     lock = threading.Lock()
     running: set["_Child"] = set()
 
     def __init__(self, props: list[str], fuzz_seed: int, budget: int) -> None:
-        # The child imports this very package, not another copy on its path (a checkout beside an installed wheel).
+        # The child imports this very package, not another copy on its path (a checkout beside an installed
+        # wheel); hypothesis's third-party plugins only cost it time.
         root = str(Path(conformance.__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH")))),
+               "HYPOTHESIS_NO_PLUGINS": "1"}
         self.proc = subprocess.Popen([sys.executable, "-m", "conformance.run.draw_child", str(fuzz_seed),
                                       str(budget), *props], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env)
         with self.lock:
             self.running.add(self)
 
-    def result(self) -> dict:
-        """{memo: planned examples}; {} when the child failed (the caller draws them itself)."""
+    def results(self) -> Iterator[tuple[Any, list]]:
+        """(memo, planned examples) of each draw the child finished, in its order; what a failed child did not
+        finish does not come (the property that asks draws it)."""
         try:
-            out, _ = self.proc.communicate()
-            return pickle.loads(out) if self.proc.returncode == 0 else {}
+            while True:
+                try:
+                    memo, kept = pickle.load(self.proc.stdout)
+                except (EOFError, pickle.UnpicklingError):
+                    break
+                yield memo, kept
         finally:
+            self.stop()
+            self.proc.wait()
+            self.proc.stdout.close()
             with self.lock:
                 self.running.discard(self)
 
