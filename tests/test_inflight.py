@@ -4,6 +4,7 @@ calls in flight than the limit, and what calls keep in order (the recorder's evi
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -164,3 +165,49 @@ def test_buckets_done_with_are_removed_together_and_the_rest_at_the_end(limit):
         assert moto.names() >= {names[limit]}
         assert registry.cleanup() == [] and not (set(names) & moto.names())
         assert registry.created == [] and s3.recorder.total > 0
+
+
+def test_the_running_case_goes_first_for_a_place():
+    """Work done ahead (any thread but pytest's) waits while the case pytest runs waits for a place: the run waits
+    for that case, not for the work ahead of it."""
+    inflight.set_limit(2)
+    try:
+        order: list[str] = []
+        held = [threading.Event(), threading.Event()]
+        holding = [threading.Event(), threading.Event()]
+
+        def hold(i: int) -> None:
+            with inflight.slot():
+                holding[i].set()
+                held[i].wait(30)
+
+        def ahead() -> None:
+            with inflight.slot():
+                order.append("ahead")
+
+        holders = [threading.Thread(target=hold, args=(i,)) for i in (0, 1)]
+        for thread in holders:
+            thread.start()
+        for event in holding:
+            assert event.wait(30)
+        background = threading.Thread(target=ahead)
+        background.start()
+        _until(lambda: inflight._slots.waiting)  # the work ahead waits for a place
+        releaser = threading.Thread(target=lambda: (_until(lambda: inflight._slots.first_waiting), held[0].set()))
+        releaser.start()
+        with inflight.slot():  # pytest's thread: first, although the work ahead waited longer
+            order.append("running case")
+        held[1].set()
+        for thread in (*holders, background, releaser):
+            thread.join(30)
+        assert order == ["running case", "ahead"]
+    finally:
+        inflight.set_limit(inflight.DEFAULT_CONCURRENCY)
+
+
+def _until(condition, timeout: float = 30.0) -> None:
+    """Poll, bounded."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.005)

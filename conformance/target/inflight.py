@@ -5,7 +5,8 @@ a place (slot) while it is in flight, whichever thread sends it. Calls of a gath
 many threads; a gather inside a gathered call runs its calls one after another
 in that call's thread, so the bound holds without nested pools. Whatever a gathered call wants to happen in
 order (the recorder keeping an exchange as evidence) it passes to in_order(): that runs when the gather ends,
-call by call, in the thread that called gather, as if the calls had run one after another."""
+call by call, in the thread that called gather, as if the calls had run one after another. The case pytest runs
+goes first for a place: the work done ahead of it fills the places it leaves."""
 
 from __future__ import annotations
 
@@ -19,11 +20,42 @@ T = TypeVar("T")
 DEFAULT_CONCURRENCY = 8  # few enough to be polite to any endpoint, enough to hide most of a far one's latency
 MAX_CONCURRENCY = 64
 
+class _Slots:
+    """The places in flight. The case pytest runs (its thread, and the calls it gathers) goes first: work done
+    ahead of it (cases running ahead, requests sent ahead) takes a place only when that case waits for none, as
+    the case pytest runs is what the run waits for."""
+
+    def __init__(self, n: int) -> None:
+        self.free = n
+        self.changed = threading.Condition()
+        self.first_waiting = 0  # threads of the running case waiting for a place
+        self.waiting = 0  # all threads waiting for a place
+
+    def acquire(self, first: bool) -> None:
+        """Take a place, once one is free (and, for work ahead, once the running case waits for none)."""
+        with self.changed:
+            self.waiting += 1
+            self.first_waiting += first
+            try:
+                self.changed.wait_for(lambda: self.free > 0 and (first or not self.first_waiting))
+            finally:
+                self.waiting -= 1
+                self.first_waiting -= first
+            self.free -= 1
+
+    def release(self) -> None:
+        """Give a place back."""
+        with self.changed:
+            self.free += 1
+            self.changed.notify_all()
+
+
 _limit = DEFAULT_CONCURRENCY
-_slots = threading.BoundedSemaphore(_limit)  # requests in flight: taken by every request of the process
+_slots = _Slots(_limit)  # requests in flight: taken by every request of the process
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-_local = threading.local()  # .actions: the in_order() actions of the gathered call this thread runs, or None
+_local = threading.local()  # .actions: the in_order() actions of the gathered call this thread runs, or None;
+# .first: whether the gathered call this thread runs is the running case's (see _Slots)
 
 # Ctrl-C and interpreter exit end the whole run at once; anything else a call raises is its result.
 _UNWIND = (KeyboardInterrupt, SystemExit, GeneratorExit)
@@ -36,7 +68,7 @@ def set_limit(n: int) -> None:
         raise ValueError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, not {n}")
     with _pool_lock:
         _limit = n
-        _slots = threading.BoundedSemaphore(n)
+        _slots = _Slots(n)
         old, _pool = _pool, None
     if old is not None:
         old.shutdown(wait=False)
@@ -52,11 +84,17 @@ def slot() -> Iterator[None]:
     """Hold one of the run's in-flight places for one request (its answer included): however many threads
     send (gathers, cases running ahead), never more than the limit at once."""
     slots = _slots
-    slots.acquire()
+    slots.acquire(_goes_first())
     try:
         yield
     finally:
         slots.release()
+
+
+def _goes_first() -> bool:
+    """Whether this thread works for the case pytest runs: pytest's own thread, or a call that case gathered."""
+    first = getattr(_local, "first", None)
+    return threading.current_thread() is threading.main_thread() if first is None else first
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -97,15 +135,17 @@ def settle(futures: Sequence[Future]) -> None:
     wait(list(futures))
 
 
-def _run_one(call: Callable[[], T]) -> tuple[T | None, BaseException | None, list[Callable[[], Any]]]:
-    """Run a call on a pool thread, collecting its in_order() actions; never raises."""
-    _local.actions = actions = []
+def _run_one(call: Callable[[], T], first: bool) -> tuple[T | None, BaseException | None, list[Callable[[], Any]]]:
+    """Run a call on a pool thread, collecting its in_order() actions, first in line for a place if the thread
+    that gathered it is; never raises."""
+    actions: list[Callable[[], Any]] = []
+    _local.actions, _local.first = actions, first
     try:
         return call(), None, actions
     except BaseException as exc:  # noqa: BLE001 - handed to the gathering thread, which raises it
         return None, exc, actions
     finally:
-        _local.actions = None
+        _local.actions = _local.first = None
 
 
 def gather(calls: Sequence[Callable[[], T]]) -> list[T]:
@@ -114,7 +154,8 @@ def gather(calls: Sequence[Callable[[], T]]) -> list[T]:
     calls = list(calls)
     if _limit <= 1 or len(calls) <= 1 or getattr(_local, "actions", None) is not None:
         return _one_after_another(calls)
-    futures: list[Future] = [_executor().submit(_run_one, call) for call in calls]
+    first = _goes_first()
+    futures: list[Future] = [_executor().submit(_run_one, call, first) for call in calls]
     try:
         wait(futures)
     except BaseException:  # Ctrl-C while waiting: start nothing more, let what is in flight end
