@@ -144,7 +144,8 @@ def _ahead(request: pytest.FixtureRequest, s3cors: State, buckets: Buckets) -> I
     configurations (set up together at the first that needs one), the preflights cases plan to send to them
     (sent together once they are set up), how many new buckets the others need (created together) and the
     cases that run ahead (started once the first case has its set-up); the generated cases' examples start
-    being drawn, in a thread. At the end, cases still running ahead end before the buckets are removed."""
+    being drawn, in a process of their own. At the end, cases still running ahead end before the buckets are
+    removed."""
     if worker_id() != "main":
         yield {"configs": [], "preflights": [], "buckets": 0, "alone": RunAhead([])}
         return
