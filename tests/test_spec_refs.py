@@ -14,6 +14,9 @@ from conformance.behaviour.sources import SpecIndex, spec_index, spec_refs
 
 ROOT = PACKAGE_DIR.parent
 SKIP_DIRS = {".git", ".venv", ".tox", "build", "dist", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
+# The tree setuptools makes in the checkout while it builds an sdist (tests/test_package.py, on another xdist
+# worker) and removes again: its files are copies, and they may vanish while this walk reads them.
+SDIST_TREE = re.compile(r"s3_cors_conformance-\d[\w.+-]*")
 TEXT = (".py", ".toml", ".md", ".sh", ".ini", ".js", ".html", ".txt", ".cfg")
 S, Q = "\u00a7", "Q"  # built, so that this file's own bad examples are not references
 
@@ -32,7 +35,7 @@ def repository_files(root: Path = ROOT) -> list[Path]:
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                         and not (here == root and d == "reports"))
+                         and not (here == root and (d == "reports" or SDIST_TREE.fullmatch(d))))
         found += [here / f for f in sorted(files) if f.endswith(TEXT)]
     readme = root / "reports" / "README.md"
     return found + ([readme] if readme.is_file() else [])
