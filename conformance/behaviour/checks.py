@@ -122,12 +122,13 @@ def server_error_of(exc: BaseException | None) -> dict | None:
 
 
 # What a case raises to end with a verdict (not a harness bug): its record's reason says all, without a traceback.
-VERDICT_EXCEPTIONS = (ServerError, Unsupported, InfraError, Inconclusive)
+VERDICT_EXCEPTIONS = (ServerError, Unsupported, InfraError, Inconclusive, RequirementFailed)
 
 
 def needs_traceback(exc: BaseException) -> bool:
-    """Whether the exception that ended a case is a harness bug, whose report shows its traceback."""
-    return not isinstance(exc, (*VERDICT_EXCEPTIONS, RequirementFailed))
+    """Whether the exception that ended a case is a harness bug (judge() says so), whose report shows its
+    traceback."""
+    return not isinstance(exc, VERDICT_EXCEPTIONS)
 
 
 def judge(case: Case, check: Check | None, exc: BaseException | None) -> tuple[str, str]:
@@ -147,7 +148,7 @@ def judge(case: Case, check: Check | None, exc: BaseException | None) -> tuple[s
         return "error", f"infrastructure: {exc}"
     if isinstance(exc, Inconclusive):
         return "error", f"inconclusive: {exc}"
-    if exc is not None and not isinstance(exc, RequirementFailed):
+    if exc is not None and needs_traceback(exc):
         return "error", f"harness error: {type(exc).__name__}: {exc}"
     results = check.results if check else []
     failed_must = [r for r in results if not r.ok and r.level == "MUST"]
