@@ -4,7 +4,7 @@ for one interpreter lock with every case that handles an answer; here it runs on
     python -m conformance.run.draw_child SEED BUDGET PROPERTY...
 
 writes to stdout one pickle (memo, what gen.planned() keeps of each drawn example) per property's draw (equal draws
-once), each as soon as it is drawn. Examples depend on the seed and the budget alone (gen.pin_local_constants), so
+once, the draw most properties share first), each as soon as it is drawn. Examples depend on the seed and the budget alone (gen.pin_local_constants), so
 they are the ones the run would draw itself; what a failed child did not write, the run draws itself."""
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from typing import Hashable, Iterator
 
 
 def draw(props: list[str], fuzz_seed: int, budget: int) -> Iterator[tuple[Hashable, list]]:
-    """(memo, planned examples) of these properties' first round, in their order, each distinct draw once."""
+    """(memo, planned examples) of these properties' first round, each distinct draw once, the draw most of them
+    share first (equal shares in their order)."""
     from conformance.behaviour import generate as gen
     from conformance.run.draws import draw_of
 
-    done: set = set()
+    sharing: dict[Hashable, list] = {}
     for prop in props:
         d = draw_of(prop)
-        if d.memo not in done:
-            done.add(d.memo)
-            yield d.memo, gen.planned(d, fuzz_seed, budget)
+        sharing.setdefault(d.memo, [d, 0])[1] += 1
+    for d, _ in sorted(sharing.values(), key=lambda shared: shared[1], reverse=True):  # sort is stable
+        yield d.memo, gen.planned(d, fuzz_seed, budget)
 
 
 def main(argv: list[str]) -> int:

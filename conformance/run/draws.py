@@ -90,15 +90,11 @@ def draw_of(prop: str) -> gen.Draw:
 
 
 def draw_ahead(props: Iterable[str], fuzz_seed: int, budget: int) -> None:
-    """Draw the first round of these properties ahead, in a child process, each distinct draw once, the draw most
-    properties share first; each property goes on as soon as its draw has come."""
-    sharing: dict = {}
-    for prop in props:
-        sharing.setdefault(draw_of(prop).memo, []).append(prop)
-    if sharing and budget > 0:
-        order = sorted(sharing.values(), key=len, reverse=True)  # stable: equal shares keep the run's order
-        child = _Child([shared[0] for shared in order], fuzz_seed, budget)
-        gen.draw_ahead(child.results, fuzz_seed, budget)
+    """Draw the first round of these properties ahead, in a child process (draw_child.py: each distinct draw once,
+    the draw most properties share first); each property goes on as soon as its draw has come."""
+    props = list(props)
+    if props and budget > 0:
+        gen.draw_ahead(_Child(props, fuzz_seed, budget).results, fuzz_seed, budget)
 
 
 def stop_drawing() -> None:
