@@ -52,6 +52,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))   # run as a script: its sibling module
 from latency_proxy import LatencyProxy  # noqa: E402
 
+from conformance.target.local_servers import redact_log  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 START_SCRIPT = REPO / "fixtures" / "servers" / "moto" / "start.sh"
 INSTALL_SCRIPT = REPO / "fixtures" / "servers" / "moto" / "install.sh"
@@ -207,6 +209,7 @@ class MotoServer:
         if self.proc is not None:
             stop_group(self.proc, 30)
             self.proc = None
+            redact_log(self.log)  # it is kept under reports/
         shutil.rmtree(self.datadir, ignore_errors=True)
 
 

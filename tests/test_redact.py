@@ -137,3 +137,24 @@ def test_text_never_contains_a_secret(secrets, fillers, data):
 def test_text_without_secrets_is_unchanged(text):
     assume("AKIA" not in text)
     assert Redactor(["AKIA"]).text(text) == text
+
+
+def test_a_servers_log_keeps_no_signature_or_key(tmp_path):
+    """A started server logs the presigned URLs and Authorization values it was sent; its log is kept under
+    reports/ only redacted (local_servers.redact_log, when the server stops)."""
+    from conformance.target.local_servers import redact_log
+
+    log = tmp_path / "server.log"
+    log.write_text(
+        '127.0.0.1 - - "GET /b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE/20261130/us-east-1/s3/'
+        'aws4_request&X-Amz-Date=20261130T013054Z&X-Amz-SignedHeaders=host&X-Amz-Signature=3904e82c0742147836cba2'
+        '26daa83da155610c7f33d15475b83fe574889cbad4 HTTP/1.1" 200 -\n'
+        "info: /b/k?AWSAccessKeyId=AKIDEXAMPLE&Signature=Q8r%2Bacb7PKkTJ4rklB&Expires=1795996280 200\n"
+        "authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261130/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature=0123456789abcdef0123456789abcdef\n", encoding="utf-8")
+    redact_log(log)
+    text = log.read_text(encoding="utf-8")
+    assert "AKIDEXAMPLE" not in text and "3904e82c" not in text and "Q8r%2B" not in text and "0123456789abcdef" not in text
+    assert "X-Amz-Date=20261130T013054Z" in text and "Expires=1795996280" in text  # what is no secret stays
+    assert text.count("<redacted>") == 6  # two on each line
+    redact_log(tmp_path / "missing.log")  # no log: nothing to do

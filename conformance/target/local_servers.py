@@ -1,5 +1,5 @@
 """Local S3 servers started for a run: fixtures/servers/NAME/start.sh on 127.0.0.1 and a free port, ready
-when it answers, stopped (its whole process group) at the end, its log kept under reports/servers/."""
+when it answers, stopped (its whole process group) at the end, its log kept under reports/servers/, redacted."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import requests
 
 from conformance.paths import fixtures_dir
 from conformance.target.polling import pause
+from conformance.target.redact import Redactor
 
 LOG_TAIL_LINES = 25
 
@@ -34,6 +35,18 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError:
         return "(no log)"
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def redact_log(path: Path) -> None:
+    """Rewrite a stopped server's log without the signatures and keys of the requests it logged (it is kept
+    under reports/)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    redacted = Redactor().log(text)
+    if redacted != text:
+        path.write_text(redacted, encoding="utf-8")
 
 
 class ScriptServer:
@@ -109,6 +122,8 @@ class ScriptServer:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        if proc is not None:
+            redact_log(self.log)
         if self.datadir:
             shutil.rmtree(self.datadir, ignore_errors=True)
             self.datadir = None

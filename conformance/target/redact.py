@@ -15,6 +15,9 @@ _SECRET_QUERY = {"x-amz-signature", "x-amz-credential", "x-amz-security-token", 
 _SIGV4_CREDENTIAL = re.compile(r"(Credential=)([^/,\s]+)")
 _SIGV4_SIGNATURE = re.compile(r"(Signature=)([0-9a-fA-F]+|[^,\s]+)")
 _SIGV2 = re.compile(r"^(AWS\s+)([^:\s]+):(\S+)$")
+# In free text (a server's log): a presigned URL's secret parameters, and an Authorization value's key and signature.
+_QUERY_IN_TEXT = re.compile(r"(?i)(?<![\w-])(" + "|".join(sorted(_SECRET_QUERY)) + r")=([^&\s\"'<>]+)")
+_AUTH_IN_TEXT = re.compile(r"(?<![\w-])(Credential=)([^/,\s<]+)|(?<![\w-])(Signature=)([0-9a-fA-F]{16,})")
 
 
 def _text(value) -> str:
@@ -46,6 +49,13 @@ class Redactor:
         value = _SIGV4_CREDENTIAL.sub(lambda m: m.group(1) + REDACTED, value)
         value = _SIGV4_SIGNATURE.sub(lambda m: m.group(1) + REDACTED, value)
         value = _SIGV2.sub(lambda m: f"{m.group(1)}{REDACTED}:{REDACTED}", value)
+        return self.text(value)
+
+    def log(self, value: str) -> str:
+        """Redact free text another program wrote (a started server's log): the secret parameters of every
+        presigned URL in it, the key and signature of every Authorization value, and every known secret."""
+        value = _QUERY_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", value)
+        value = _AUTH_IN_TEXT.sub(lambda m: (m.group(1) or m.group(3)) + REDACTED, value)
         return self.text(value)
 
     def header(self, name: str, value: str) -> str:
