@@ -15,7 +15,7 @@ from conformance.behaviour import checks
 from conformance.errors import EXIT_TARGET_UNUSABLE, SuiteUsageError, Unsupported
 from conformance.reports import allure_report
 from conformance.reports.results import now_iso
-from conformance.run import configure, finish, rootdir, startup, summary, verdicts, workers
+from conformance.run import configure, finish, rootdir, startup, summary, tracebacks, verdicts, workers
 from conformance.run.progress import Progress, case_id_of
 from conformance.run.state import STATE, State, state_of
 from conformance.run.verdicts import EXCHANGES, case_of
@@ -206,6 +206,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         return  # nothing ran: the reports of the last real run stay as they are
     state.ending = finish.finish(config, state, failed=bool(session.testsfailed),
                                  bundle_dir=configure.option(config, "--bundle-dir"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter formats the interrupt's traceback
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
+    """Ctrl-C or SIGTERM: make the traceback one pytest can format, so the run ends "interrupted" (exit 2)."""
+    tracebacks.drop_lineless_frames(excinfo.value)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
