@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import boto3
 import botocore.exceptions
+import botocore.utils
 import requests
 from requests.adapters import HTTPAdapter
 from botocore.auth import S3SigV4Auth
@@ -27,6 +28,7 @@ from botocore.credentials import Credentials as BotoCredentials
 
 from conformance.errors import InfraError, ServerError, Unsupported, is_silence
 from conformance.target import inflight
+from conformance.target.environment import HttpEnvironment
 from conformance.target.polling import pause
 from conformance.target.profiles import Credentials, Target
 from conformance.target.recorder import Recorder
@@ -185,9 +187,15 @@ class S3:
         self.timeout = request_timeout
         assert target.endpoint_url, "the target must be started before S3 is built"
         self.endpoint = target.endpoint_url
+        # Read here, in the thread that builds the client: requests sent ahead must not read the environment.
+        self.environment = HttpEnvironment.read()
+        # botocore reads the environment's proxies whenever it makes a client (sigv2_client is made later, maybe
+        # in another thread): its own choice for this endpoint, made here once.
+        self._api_proxies = botocore.utils.get_environ_proxies(self.endpoint)
         self.client = boto3_client(
             "s3", credentials, target.region, endpoint_url=self.endpoint, verify=target.verify,
             config=Config(
+                proxies=self._api_proxies,
                 signature_version="s3v4",
                 s3={"addressing_style": target.addressing},
                 retries={"mode": "standard", "total_max_attempts": API_ATTEMPTS},  # (max_attempts: retries)
@@ -201,6 +209,7 @@ class S3:
         events.register("before-send.s3", recorder._before_send)
         events.register("response-received.s3", recorder._response_received)
         self.http = requests.Session()
+        self.http.trust_env = False  # proxies and CA bundle come from self.environment (also: no ~/.netrc auth)
         pool = HTTPAdapter(pool_maxsize=inflight.limit(), pool_block=True)
         for scheme in ("http://", "https://"):
             self.http.mount(scheme, pool)
@@ -217,7 +226,8 @@ class S3:
         """A boto3 client that presigns with SigV2 query authentication (made once: making one costs CPU)."""
         return boto3_client("s3", self.credentials, self.target.region, endpoint_url=self.endpoint,
                             verify=self.target.verify,
-                            config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+                            config=Config(signature_version="s3", s3={"addressing_style": "path"},
+                                          proxies=self._api_proxies))
 
     def _wrote(self, bucket: str | None, key: str | None, deleted: bool = False) -> None:
         """Note an object this client wrote (or deleted) with a 2xx answer."""
@@ -317,7 +327,9 @@ class S3:
             try:
                 with inflight.slot():
                     resp = self.http.request(method, url, headers=send_headers, data=body, timeout=self.timeout,
-                                             verify=self.target.verify, allow_redirects=False, stream=False)
+                                             verify=self.environment.verify(self.target.verify),
+                                             proxies=self.environment.proxies_for(url),
+                                             allow_redirects=False, stream=False)
             except requests.RequestException as exc:
                 last_problem, last_answer = f"{type(exc).__name__}: {exc}", None
                 self.recorder.add(method, url, send_headers.items(), body, error=last_problem, note=label,
