@@ -14,7 +14,12 @@ set-up, cases, clean-up), beside the count the run records in results.json (`htt
 
 The floor is the same number of plain requests as the 0 ms run sent: CORS preflights (unsigned OPTIONS on an
 object of a bucket with a CORS configuration), sequential, on one keep-alive connection, through the 0 ms
-proxy (and, for reference, directly).
+proxy (and, for reference, directly), measured right after that 0 ms run.
+
+`--repeat N` measures everything N times, round after round (each round: every latency, every variant, each
+0 ms run followed by its floor), so that a machine whose speed drifts weighs on every row alike. The table then
+shows medians: of the wall times, and of the ratios each round gave (a run against its own round's 0 ms run
+and floor); the notes list every round.
 
 Arguments after `--` go to every pytest run unchanged (e.g. `-- -n 2`); `--variant LABEL=ARGS` adds a set of
 pytest arguments to compare (each variant runs at every latency), e.g.
@@ -46,6 +51,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from statistics import median
 
 import requests
 
@@ -79,6 +85,7 @@ class Run:
     wall_s: float = 0.0
     wire_requests: int = 0
     results: dict = field(default_factory=dict)
+    round: int = 1
 
     @property
     def cases(self) -> int:
@@ -117,6 +124,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=ARGS",
                         help="a configuration to compare: pytest arguments (shell-quoted) under a label; "
                              "repeatable, each runs at every latency (default: one variant with no arguments)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="measure everything N times, round after round; the table shows medians (default 1)")
     parser.add_argument("--reports-dir", type=Path, default=REPO / "reports" / "bench",
                         help="where each run's reports, its pytest output and bench.json go (default reports/bench)")
     args = parser.parse_args(argv)
@@ -126,6 +135,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--latencies: not a comma-separated list of whole milliseconds: {args.latencies!r}")
     if any(ms < 0 for ms in latencies):
         parser.error("--latencies: a latency cannot be negative")
+    if args.repeat < 1:
+        parser.error(f"--repeat: at least 1, got {args.repeat}")
     variants: list[tuple[str, list[str]]] = []
     for spec in args.variant:
         label, sep, rest = spec.partition("=")
@@ -280,58 +291,96 @@ def measure_floor(server_url: str, server_port: int, count: int) -> Floor:
     return Floor(count, via_proxy, direct)
 
 
-def table(runs: list[Run], floors: dict[str, Floor]) -> list[str]:
-    """The result as a Markdown table (readable as plain text too)."""
+Floors = dict[tuple[str, int], Floor]   # (variant, round) -> the floor measured after that round's 0 ms run
+
+
+def _ratios(runs: list[Run], floors: Floors, variant: str, ms: int) -> tuple[list[float], list[float]]:
+    """Each round's ratio of the (variant, ms) run to its round's 0 ms run, and (0 ms only) to its round's floor."""
+    zero = {r.round: r for r in runs if r.variant == variant and r.latency_ms == 0}
+    to_zero, to_floor = [], []
+    for r in runs:
+        if r.variant != variant or r.latency_ms != ms:
+            continue
+        if r.round in zero and zero[r.round].wall_s:
+            to_zero.append(r.wall_s / zero[r.round].wall_s)
+        if ms == 0 and (variant, r.round) in floors:
+            to_floor.append(r.wall_s / floors[(variant, r.round)].via_proxy_s)
+    return to_zero, to_floor
+
+
+def _rows(runs: list[Run]) -> list[tuple[str, int]]:
+    """(variant, latency) in the order first measured."""
+    return list(dict.fromkeys((r.variant, r.latency_ms) for r in runs))
+
+
+def table(runs: list[Run], floors: Floors) -> list[str]:
+    """The result as a Markdown table (readable as plain text too); with several rounds, medians."""
     lines = ["| variant | latency | pytest exit | cases | wall s | run s | requests | requests/case | × 0 ms | × floor |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    base = {r.variant: r for r in runs if r.latency_ms == 0}
-    for r in runs:
-        zero = base.get(r.variant)
-        ratio = f"{r.wall_s / zero.wall_s:.2f}" if zero and zero.wall_s else "-"
-        floor = floors.get(r.variant)
-        to_floor = f"{r.wall_s / floor.via_proxy_s:.2f}" if r.latency_ms == 0 and floor else ""
-        per_case = f"{r.wire_requests / r.cases:.1f}" if r.cases else "-"
-        run_s = r.results.get("duration_s")
-        lines.append(f"| {r.variant} | {r.latency_ms} ms | {r.exit_status} | {r.cases} | {r.wall_s:.1f} | "
-                     f"{run_s if run_s is None else f'{run_s:.1f}'} | {r.wire_requests} | {per_case} | {ratio} | "
-                     f"{to_floor} |")
-    for variant, f in floors.items():
-        lines.append(f"| {variant}: floor | 0 ms | | | {f.via_proxy_s:.1f} | | {f.requests} | 1.0 | | 1.00 |")
+    for variant, ms in _rows(runs):
+        mine = [r for r in runs if r.variant == variant and r.latency_ms == ms]
+        to_zero, to_floor = _ratios(runs, floors, variant, ms)
+        exits = sorted({r.exit_status for r in mine}, key=str)
+        cases = median([r.cases for r in mine])
+        requests_ = median([r.wire_requests for r in mine])
+        durations = [r.results.get("duration_s") for r in mine if r.results.get("duration_s") is not None]
+        per_case = f"{requests_ / cases:.1f}" if cases else "-"
+        lines.append(f"| {variant} | {ms} ms | {','.join(map(str, exits))} | {cases:g} | "
+                     f"{median([r.wall_s for r in mine]):.1f} | "
+                     f"{f'{median(durations):.1f}' if durations else None} | {requests_:g} | {per_case} | "
+                     f"{f'{median(to_zero):.2f}' if to_zero else '-'} | {f'{median(to_floor):.2f}' if to_floor else ''} |")
+    for variant in dict.fromkeys(v for v, _ in floors):
+        mine = [f for (v, _), f in floors.items() if v == variant]
+        lines.append(f"| {variant}: floor | 0 ms | | | {median([f.via_proxy_s for f in mine]):.1f} | | "
+                     f"{median([f.requests for f in mine]):g} | 1.0 | | 1.00 |")
     return lines
 
 
-def notes(runs: list[Run], floors: dict[str, Floor]) -> list[str]:
+def notes(runs: list[Run], floors: Floors) -> list[str]:
     """What the columns mean and what the runs reported beyond the table."""
+    rounds = max((r.round for r in runs), default=1)
     out = ["wall s: the pytest process from start to exit (the ratios use it); run s: the run's own duration "
            "(results.json duration_s, without interpreter start and collection);",
            "requests: HTTP requests through the proxy (start-up probe, set-up, cases, clean-up); 0 ms goes through "
            "the proxy too;",
            "floor: as many unsigned preflights as that variant's 0 ms run sent, sequential on one keep-alive "
-           "connection through a 0 ms proxy."]
+           "connection through a 0 ms proxy, right after that run."]
+    if rounds > 1:
+        out.append(f"{rounds} rounds: each figure is the median of the rounds' (the ratios: of each round's ratio); "
+                   "every round below.")
     for r in runs:
-        line = (f"{r.variant} at {r.latency_ms} ms: pytest exit {r.exit_status} ({EXIT_MEANING.get(r.exit_status)}), "
+        line = (f"{r.variant} at {r.latency_ms} ms" + (f", round {r.round}" if rounds > 1 else "") +
+                f": pytest exit {r.exit_status} ({EXIT_MEANING.get(r.exit_status)}), wall {r.wall_s:.1f} s, "
                 f"results.json duration {r.results.get('duration_s')} s, http_requests {r.suite_requests}")
         if r.variant != "default" or r.args:
             line += f", arguments {shlex.join(r.args)!r}"
         out.append(line)
-    for variant, f in floors.items():
-        out.append(f"{variant} floor: {f.requests} preflights {f.via_proxy_s:.1f} s through the proxy "
+    for (variant, number), f in floors.items():
+        out.append(f"{variant} floor" + (f", round {number}" if rounds > 1 else "") +
+                   f": {f.requests} preflights {f.via_proxy_s:.1f} s through the proxy "
                    f"({f.requests / f.via_proxy_s:.0f}/s), {f.direct_s:.1f} s direct ({f.requests / f.direct_s:.0f}/s)")
+    if rounds > 1:
+        for variant, ms in _rows(runs):
+            to_zero, to_floor = _ratios(runs, floors, variant, ms)
+            shown = to_floor if ms == 0 else to_zero
+            if shown:
+                out.append(f"{variant} at {ms} ms, × {'floor' if ms == 0 else '0 ms'} by round: "
+                           + ", ".join(f"{x:.2f}" for x in shown))
     return out
 
 
-def write_record(path: Path, args: argparse.Namespace, runs: list[Run], floors: dict[str, Floor]) -> None:
+def write_record(path: Path, args: argparse.Namespace, runs: list[Run], floors: Floors) -> None:
     """bench.json: the measurements, for comparing invocations."""
     record = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "cases": args.case, "extra_args": args.extra,
+        "cases": args.case, "extra_args": args.extra, "rounds": args.repeat,
         "runs": [{"variant": r.variant, "args": r.args, "latency_ms": r.latency_ms, "exit_status": r.exit_status,
                   "cases": r.cases, "wall_s": round(r.wall_s, 3), "wire_requests": r.wire_requests,
-                  "suite_requests": r.suite_requests, "duration_s": r.results.get("duration_s"),
+                  "suite_requests": r.suite_requests, "duration_s": r.results.get("duration_s"), "round": r.round,
                   "reports": str(r.reports)} for r in runs],
-        "floors": {v: {"requests": f.requests, "via_proxy_s": round(f.via_proxy_s, 3),
-                       "direct_s": round(f.direct_s, 3)} for v, f in floors.items()},
+        "floors": [{"variant": v, "round": number, "requests": f.requests, "via_proxy_s": round(f.via_proxy_s, 3),
+                    "direct_s": round(f.direct_s, 3)} for (v, number), f in floors.items()],
     }
     path.write_text(json.dumps(record, indent=2) + "\n")
 
@@ -351,26 +400,30 @@ def main(argv: list[str] | None = None) -> int:
     reports.mkdir(parents=True, exist_ok=True)
     server = MotoServer(reports / "moto-server.log")
     runs: list[Run] = []
-    floors: dict[str, Floor] = {}
+    floors: Floors = {}
     print(f"bench: {os.cpu_count()} CPUs, latencies {args.latencies} ms, variants "
           f"{[label for label, _ in args.variants]}, cases {args.case or 'all default'}, "
-          f"pytest arguments {args.extra or 'none'}", flush=True)
+          f"pytest arguments {args.extra or 'none'}" + (f", {args.repeat} rounds" if args.repeat > 1 else ""),
+          flush=True)
     try:
         server.start()
         print(f"bench: moto server on {server.url} (log {server.log})", flush=True)
-        # Latency outermost, variants inside: variants compared at one latency run close together in time,
-        # which matters on a shared machine whose load drifts.
-        for ms in args.latencies:
-            for label, variant_args in args.variants:
-                run = Run(label, ms, variant_args, reports / f"{label}-{ms}ms")
-                print(f"bench: {label} at {ms} ms ...", end=" ", flush=True)
-                run_suite(run, server.port, args.case, args.extra)
-                runs.append(run)
-                print(f"{run.wall_s:.1f} s, {run.wire_requests} requests, pytest exit {run.exit_status}", flush=True)
-                if ms == 0:
-                    print(f"bench: {label} floor: {run.wire_requests} preflights ...", end=" ", flush=True)
-                    floors[label] = measure_floor(server.url, server.port, run.wire_requests)
-                    print(f"{floors[label].via_proxy_s:.1f} s", flush=True)
+        # Rounds outermost, then latency, variants inside: variants compared at one latency run close together
+        # in time, and every round measures every row, which matters on a shared machine whose load drifts.
+        for number in range(1, args.repeat + 1):
+            suffix, said = (f"-r{number}", f" (round {number})") if args.repeat > 1 else ("", "")
+            for ms in args.latencies:
+                for label, variant_args in args.variants:
+                    run = Run(label, ms, variant_args, reports / f"{label}-{ms}ms{suffix}", round=number)
+                    print(f"bench: {label} at {ms} ms{said} ...", end=" ", flush=True)
+                    run_suite(run, server.port, args.case, args.extra)
+                    runs.append(run)
+                    print(f"{run.wall_s:.1f} s, {run.wire_requests} requests, pytest exit {run.exit_status}",
+                          flush=True)
+                    if ms == 0:
+                        print(f"bench: {label} floor{said}: {run.wire_requests} preflights ...", end=" ", flush=True)
+                        floor = floors[(label, number)] = measure_floor(server.url, server.port, run.wire_requests)
+                        print(f"{floor.via_proxy_s:.1f} s", flush=True)
     except BenchError as exc:
         print(f"\nbench: {exc}", file=sys.stderr)
         return 3
@@ -387,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(notes(runs, floors)))
     write_record(reports / "bench.json", args, runs, floors)
-    print(f"record: {reports / 'bench.json'}; reports and pytest output of each run: {reports}/VARIANT-MSms/")
+    print(f"record: {reports / 'bench.json'}; reports and pytest output of each run: {reports}/VARIANT-MSms"
+          f"{'-rROUND' if args.repeat > 1 else ''}/")
     return 1 if any(r.exit_status == 1 for r in runs) else 0
 
 

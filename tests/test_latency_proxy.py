@@ -139,3 +139,29 @@ def test_benchmark_passes_arguments_after_double_dash_to_pytest():
     assert args.latencies == [0, 25, 100]   # 0 is always measured: every ratio needs it
     assert args.variants == [("c8", ["--concurrency", "8"])]
     assert args.extra == ["-n", "2"]
+
+
+def test_benchmark_rounds_show_medians_of_each_rounds_ratios():
+    """With --repeat, a row is the median of its rounds, and a ratio the median of the ratios each round gave
+    (a run against its own round's 0 ms run and floor), not a ratio of medians."""
+    latency = _load("latency")
+    assert latency.parse_args(["--repeat", "3"]).repeat == 3
+    with pytest.raises(SystemExit):
+        latency.parse_args(["--repeat", "0"])
+
+    def run(ms, number, wall):
+        return latency.Run("default", ms, [], Path("/nowhere"), exit_status=0, wall_s=wall, wire_requests=100,
+                           results={"cases": [{}] * 10, "duration_s": wall - 1}, round=number)
+
+    runs = [run(0, 1, 10.0), run(25, 1, 12.0), run(0, 2, 20.0), run(25, 2, 30.0), run(0, 3, 12.0), run(25, 3, 12.0)]
+    floors = {("default", 1): latency.Floor(100, 5.0, 4.0), ("default", 2): latency.Floor(100, 10.0, 9.0),
+              ("default", 3): latency.Floor(100, 12.0, 11.0)}
+    rows = latency.table(runs, floors)[2:]
+    # 0 ms: walls 10, 20, 12 -> 12; × floor by round 2.0, 2.0, 1.0 -> 2.00
+    assert rows[0] == "| default | 0 ms | 0 | 10 | 12.0 | 11.0 | 100 | 10.0 | 1.00 | 2.00 |"
+    # 25 ms: walls 12, 30, 12 -> 12; × 0 ms by round 1.2, 1.5, 1.0 -> 1.20
+    assert rows[1] == "| default | 25 ms | 0 | 10 | 12.0 | 11.0 | 100 | 10.0 | 1.20 |  |"
+    assert rows[2] == "| default: floor | 0 ms | | | 10.0 | | 100 | 1.0 | | 1.00 |"
+    said = latency.notes(runs, floors)
+    assert "default at 0 ms, × floor by round: 2.00, 2.00, 1.00" in said
+    assert "default at 25 ms, × 0 ms by round: 1.20, 1.50, 1.00" in said
