@@ -210,6 +210,7 @@ class S3:
         events.register("response-received.s3", recorder._response_received)
         self.http = requests.Session()
         self.http.trust_env = False  # proxies and CA bundle come from self.environment (also: no ~/.netrc auth)
+        self.http.verify = self.environment.verify(target.verify)
         pool = HTTPAdapter(pool_maxsize=inflight.limit(), pool_block=True)
         for scheme in ("http://", "https://"):
             self.http.mount(scheme, pool)
@@ -327,7 +328,6 @@ class S3:
             try:
                 with inflight.slot():
                     resp = self.http.request(method, url, headers=send_headers, data=body, timeout=self.timeout,
-                                             verify=self.environment.verify(self.target.verify),
                                              proxies=self.environment.proxies_for(url),
                                              allow_redirects=False, stream=False)
             except requests.RequestException as exc:
