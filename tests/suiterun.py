@@ -7,7 +7,9 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +47,31 @@ def run_suite(reports: Path, *args: str, timeout: float = 240, env: dict | None 
     path = reports / "results.json"
     results = json.loads(path.read_text()) if path.is_file() else None
     return Run(done.returncode, done.stdout + done.stderr, results, reports)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that writes no access log."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 and a free port (url), answering with handler in threads of its own while the
+    with-block runs."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self):
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class MotoServer:

@@ -6,9 +6,6 @@ Chromium's verdict must be the one the rules give. Skipped where Chromium is not
 from __future__ import annotations
 
 import os
-
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from conformance.browser.driver import Browser, BrowserUnavailable, find_browser
 from conformance.browser.fetch import BrowserRequest, verdict_from_exchanges
 from conformance.browser.server import OriginServer
+from suiterun import LoopbackServer, QuietHandler
 
 ALLOW = "{origin}"
 # name: (method, request headers, credentials include, read, preflight headers, actual headers)
@@ -62,7 +60,7 @@ def _headers(lines, origin):
     return [(k, v.replace(ALLOW, origin)) for k, v in lines]
 
 
-class _Fake(BaseHTTPRequestHandler):
+class _Fake(QuietHandler):
     origin = ""
 
     def _answer(self, preflight: bool) -> None:
@@ -94,9 +92,6 @@ class _Fake(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._answer(False)
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture(scope="module")
 def setup() -> Iterator[tuple[Browser, OriginServer, str]]:
@@ -109,12 +104,8 @@ def setup() -> Iterator[tuple[Browser, OriginServer, str]]:
         pytest.skip(f"no browser here: {exc}")
     page = OriginServer().start()
     _Fake.origin = page.origin
-    fake = ThreadingHTTPServer(("127.0.0.1", 0), _Fake)
-    thread = threading.Thread(target=fake.serve_forever, daemon=True)
-    thread.start()
-    yield browser, page, f"http://127.0.0.1:{fake.server_address[1]}"
-    fake.shutdown()
-    fake.server_close()
+    with LoopbackServer(_Fake) as fake:
+        yield browser, page, fake.url
     page.stop()
     browser.close()
 

@@ -8,10 +8,8 @@ import secrets
 import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from conformance.target import buckets as buckets_module
 from conformance.commands.cleanup import classify, main, suite_bucket_time
 from test_interrupt import moto_server  # noqa: F401  (the fixture: moto's server in-process on 127.0.0.1)
+from suiterun import LoopbackServer, QuietHandler
 
 SECRET = "dummy-secret-never-printed-9f3c"
 HOUR = timedelta(hours=1)
@@ -258,7 +257,7 @@ def test_unreachable_endpoint_exits_6(capsys):
     assert time.monotonic() - started < 30
 
 
-class _Refuses(BaseHTTPRequestHandler):
+class _Refuses(QuietHandler):
     """An endpoint that knows no access key."""
 
     def do_GET(self):
@@ -270,19 +269,10 @@ class _Refuses(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args):
-        pass
-
 
 def test_refused_credentials_exit_6(capsys):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        code, out, err = _run(capsys, "--endpoint-url", f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(_Refuses) as server:
+        code, out, err = _run(capsys, "--endpoint-url", server.url)
     assert code == 6, out + err
     assert len(err.strip().splitlines()) == 1, err
     assert "403 InvalidAccessKeyId" in err and "check the credentials" in err and "AWS_* environment" in err, err

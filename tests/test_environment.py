@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -14,6 +13,7 @@ import requests
 from conformance.target.environment import HttpEnvironment
 from conformance.target.recorder import Recorder
 from conformance.target.redact import Redactor
+from suiterun import LoopbackServer, QuietHandler
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
                     "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "REQUEST_METHOD")
@@ -63,29 +63,14 @@ def test_ca_bundle_of_the_environment_replaces_only_the_default(monkeypatch):
     assert HttpEnvironment.read().verify(True) is True
 
 
-class _Proxy:
-    """A stand-in HTTP proxy on 127.0.0.1: answers every OPTIONS 200 and says which request target it got."""
+class _Proxy(QuietHandler):
+    """A stand-in HTTP proxy: answers every OPTIONS 200 and says which request target it got."""
 
-    def __enter__(self) -> "_Proxy":
-        class Handler(BaseHTTPRequestHandler):
-            def do_OPTIONS(self):  # noqa: N802 - the http.server hook
-                self.send_response(200)
-                self.send_header("X-Target", self.path)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def do_OPTIONS(self):  # noqa: N802 - the http.server hook
+        self.send_response(200)
+        self.send_header("X-Target", self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 def test_a_request_goes_through_the_proxy_without_reading_the_environment(monkeypatch):
@@ -95,7 +80,7 @@ def test_a_request_goes_through_the_proxy_without_reading_the_environment(monkey
     from conformance.target.profiles import Credentials, Settings, resolve_target
 
     _clean(monkeypatch)
-    with _Proxy() as proxy:
+    with LoopbackServer(_Proxy) as proxy:
         monkeypatch.setenv("http_proxy", proxy.url)
         target, _ = resolve_target(Settings(endpoint_url="http://s3.example.invalid:9000"))
         s3 = S3(target, Credentials("k", "s"), Recorder(Redactor()))
@@ -105,7 +90,11 @@ def test_a_request_goes_through_the_proxy_without_reading_the_environment(monkey
 
         monkeypatch.setattr(type(os.environ), "__iter__", changing)
         answers = [s3.preflight("bucket", "key", "https://a.example", "GET")]
-        other = threading.Thread(target=lambda: answers.append(s3.preflight("bucket", "k2", "https://a.example", "GET")))
+
+        def ahead():
+            answers.append(s3.preflight("bucket", "k2", "https://a.example", "GET"))
+
+        other = threading.Thread(target=ahead)
         other.start()
         other.join(30)
         monkeypatch.undo()

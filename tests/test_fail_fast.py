@@ -4,15 +4,14 @@ and how to fix it, no case runs, no traceback, and the exit status is 6."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+
+from suiterun import LoopbackServer, QuietHandler
 
 EXIT_TARGET_UNUSABLE = 6
 
 
-class _Stub:
+class _Stub(LoopbackServer):
     """An HTTP server on 127.0.0.1 answering every request with one S3 error."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -21,7 +20,7 @@ class _Stub:
         self.requests = 0
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def _answer(self):
@@ -38,19 +37,7 @@ class _Stub:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _answer
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def _unusable(run, *fragments: str) -> str:

@@ -4,11 +4,11 @@ calls in flight than the limit, and what calls keep in order (the recorder's evi
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from conformance.target import inflight
+from conformance.target.polling import poll
 from conformance.target.recorder import Recorder
 from conformance.target.redact import Redactor
 
@@ -192,8 +192,9 @@ def test_the_running_case_goes_first_for_a_place():
             assert event.wait(30)
         background = threading.Thread(target=ahead)
         background.start()
-        _until(lambda: inflight._slots.waiting)  # the work ahead waits for a place
-        releaser = threading.Thread(target=lambda: (_until(lambda: inflight._slots.first_waiting), held[0].set()))
+        assert poll(lambda: inflight._slots.waiting, bool, 30, 0.005)  # the work ahead waits for a place
+        releaser = threading.Thread(target=lambda: (poll(lambda: inflight._slots.first_waiting, bool, 30, 0.005),
+                                                    held[0].set()))
         releaser.start()
         with inflight.slot():  # pytest's thread: first, although the work ahead waited longer
             order.append("running case")
@@ -203,11 +204,3 @@ def test_the_running_case_goes_first_for_a_place():
         assert order == ["running case", "ahead"]
     finally:
         inflight.set_limit(inflight.DEFAULT_CONCURRENCY)
-
-
-def _until(condition, timeout: float = 30.0) -> None:
-    """Poll, bounded."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.005)

@@ -9,12 +9,12 @@ import http.client
 import importlib.util
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from suiterun import LoopbackServer, QuietHandler
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def _load(name: str):
 latency_proxy = _load("latency_proxy")
 
 
-class _Echo(BaseHTTPRequestHandler):
+class _Echo(QuietHandler):
     """Answers every request with its method, path and body, keeping the connection open (HTTP/1.1)."""
 
     protocol_version = "HTTP/1.1"
@@ -65,21 +65,13 @@ class _Echo(BaseHTTPRequestHandler):
 
     do_GET = do_PUT = do_POST = _answer
 
-    def log_message(self, *args) -> None:   # keep the test output clean
-        pass
-
 
 @pytest.fixture
 def origin():
     """A tiny HTTP/1.1 server on 127.0.0.1, stopped after the test."""
     _Echo.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with LoopbackServer(_Echo) as server:
+        yield server.httpd
 
 
 def test_requests_on_one_keep_alive_connection_are_each_delayed_and_forwarded_intact(origin):

@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 from conformance.behaviour import generate as gen
 from conformance.target import inflight
+from conformance.target.polling import poll
 from conformance.target.recorder import Recorder
 from conformance.target.redact import Redactor
+from suiterun import LoopbackServer, QuietHandler
 
 
 def _s3(moto):
@@ -53,7 +55,7 @@ def test_a_request_sent_ahead_answers_the_same_request_later_once():
 
         s3.recorder.current = []
         s3.send_ahead([preflight_args("ahead", "k", "https://a.example", "GET", note="mine")])
-        _until(lambda: s3.recorder.total == 1)
+        assert poll(lambda: s3.recorder.total == 1, bool, 30, 0.005)
         assert s3.recorder.current == []  # kept apart for the case that asks
         s3.recorder.current = []
         first = s3.preflight("ahead", "k", "https://a.example", "GET", note="mine")
@@ -64,27 +66,17 @@ def test_a_request_sent_ahead_answers_the_same_request_later_once():
         assert (again.status, other.status) == (200, 403) and s3.recorder.total == 3
 
 
-def _until(condition, timeout: float = 30.0) -> None:
-    """Poll, bounded: what a thread of the pool does shows up in its own time."""
-    import time
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.01)
-
-
-class _HeldServer:
+class _HeldServer(LoopbackServer):
     """An HTTP server on 127.0.0.1 that holds every answer to a path starting /held until release(); others at
     once (200, the path in a header)."""
 
-    def __enter__(self) -> "_HeldServer":
+    def __init__(self) -> None:
         import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.gate, self.arrived = threading.Event(), []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_OPTIONS(self):  # noqa: N802 - the http.server hook
                 server.arrived.append(self.path)
                 if self.path.startswith("/held"):
@@ -94,23 +86,14 @@ class _HeldServer:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        return self
+        super().__init__(Handler)
 
     def release(self) -> None:
         self.gate.set()
 
     def __exit__(self, *exc) -> None:
         self.gate.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__exit__(*exc)
 
 
 def _held_s3(server, limit: int):
@@ -133,7 +116,8 @@ def test_sending_ahead_does_not_wait_for_the_answers():
             s3.recorder.current = []
             s3.send_ahead([preflight_args("held", "k", "https://a.example", "GET", note="slow"),
                            preflight_args("free", "k", "https://a.example", "GET", note="quick")])
-            _until(lambda: len(server.arrived) == 2)  # both in flight; the held one unanswered
+            # Both in flight; the held one unanswered.
+            assert poll(lambda: len(server.arrived) == 2, bool, 30, 0.005)
             quick = s3.preflight("free", "k", "https://a.example", "GET", note="quick")
             assert quick.header("X-Path") == "/free/k" and not server.gate.is_set()
             assert [x["note"] for x in s3.recorder.current] == ["sent ahead: quick"]
@@ -179,11 +163,11 @@ def test_forgetting_what_was_sent_ahead_cancels_the_queued_and_waits_for_the_res
         try:
             s3 = _held_s3(server, 2)
             s3.send_ahead([preflight_args("held", key, "https://a.example", "GET") for key in "abcd"])
-            _until(lambda: len(server.arrived) == 2)  # a and b held; c and d queued
+            assert poll(lambda: len(server.arrived) == 2, bool, 30, 0.005)  # a, b held; c, d queued
             futures = [future for kept in s3._ahead.values() for future in kept]
             forgetting = threading.Thread(target=s3.forget_ahead)
             forgetting.start()
-            _until(lambda: sum(future.cancelled() for future in futures) == 2)
+            assert poll(lambda: sum(future.cancelled() for future in futures) == 2, bool, 30, 0.005)
             assert forgetting.is_alive()  # waiting for a and b
             server.release()
             forgetting.join(30)

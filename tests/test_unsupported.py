@@ -3,16 +3,15 @@ every case reported as unsupported, never as failed: checked with a small stand-
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+
+from suiterun import LoopbackServer, QuietHandler
 
 NOT_IMPLEMENTED = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'
                    b"<Message>A header you provided implies functionality that is not implemented</Message></Error>")
 
 
-class _StandIn(BaseHTTPRequestHandler):
+class _StandIn(QuietHandler):
     """CreateBucket and DeleteBucket work; everything about CORS answers 501 NotImplemented."""
 
     def _answer(self, status: int, body: bytes = b"") -> None:
@@ -39,18 +38,11 @@ class _StandIn(BaseHTTPRequestHandler):
 
     do_OPTIONS = do_HEAD = do_POST = do_GET
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def stand_in():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LoopbackServer(_StandIn) as server:
+        yield server.url
 
 
 def test_not_implemented_makes_every_case_unsupported(suite, stand_in, monkeypatch):
